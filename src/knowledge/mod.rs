@@ -1,0 +1,335 @@
+//! The curated knowledge base: its types, loading and validation.
+//!
+//! The TOML file is parsed into `raw` structs that keep source spans, so that
+//! validation can report *every* problem with a line number instead of
+//! stopping at the first. Only a file that passes every check becomes a
+//! [`Knowledge`]; the rest of the crate trusts it.
+
+mod check;
+mod ids;
+mod quote;
+mod raw;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use ids::{InvalidId, SourceId, TopicId};
+
+/// The knowledge file compiled into the binary, used when no path is given.
+pub const EMBEDDED_TOML: &str = include_str!("../../knowledge/knowledge.toml");
+
+/// The source documents compiled into the binary, by file name.
+pub const EMBEDDED_SOURCES: &[(&str, &str)] = &[
+    (
+        "000_aa453d2dcef63885.txt",
+        include_str!("../../knowledge/sources/000_aa453d2dcef63885.txt"),
+    ),
+    (
+        "001_d3fa59d844f73cb7.txt",
+        include_str!("../../knowledge/sources/001_d3fa59d844f73cb7.txt"),
+    ),
+    (
+        "002_f461170599c34f96.txt",
+        include_str!("../../knowledge/sources/002_f461170599c34f96.txt"),
+    ),
+    (
+        "003_cb65142ebff7559d.txt",
+        include_str!("../../knowledge/sources/003_cb65142ebff7559d.txt"),
+    ),
+    (
+        "004_6a726d5e9aa60a34.txt",
+        include_str!("../../knowledge/sources/004_6a726d5e9aa60a34.txt"),
+    ),
+];
+
+/// A validated knowledge base.
+#[derive(Debug, Clone, Serialize)]
+pub struct Knowledge {
+    pub caveat: Caveat,
+    pub sources: Vec<Source>,
+    pub topics: Vec<Topic>,
+    pub tips: Vec<Tip>,
+    pub excluded: Vec<Exclusion>,
+}
+
+/// The doctor caveat. A newtype so that a reply cannot be built without one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Caveat(String);
+
+impl Caveat {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Caveat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One of the source documents the knowledge is built from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub id: SourceId,
+    pub file: String,
+    pub title: String,
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// How topics are grouped in `/topics`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Group {
+    Mind,
+    Body,
+    LifeStages,
+    Conditions,
+}
+
+impl Group {
+    pub const ALL: [Group; 4] = [
+        Group::Mind,
+        Group::Body,
+        Group::LifeStages,
+        Group::Conditions,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::Mind => "Mind and mood",
+            Group::Body => "Body and movement",
+            Group::LifeStages => "Babies and pregnancy",
+            Group::Conditions => "Health conditions",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Topic {
+    pub id: TopicId,
+    pub title: String,
+    pub group: Group,
+    pub aliases: Vec<String>,
+    pub related: Vec<TopicId>,
+    pub benefits: Option<Benefits>,
+    pub safety: Option<Safety>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Benefits {
+    pub summary: String,
+    pub points: Vec<String>,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Safety {
+    pub level: SafetyLevel,
+    pub summary: String,
+    pub points: Vec<String>,
+    /// Set when sources disagree: says so, and that the cautious one was followed.
+    pub sources_differ: Option<String>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// How strongly the sources warn. There is deliberately no "safe" level: the
+/// sources never support one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SafetyLevel {
+    /// The sources say massage is unsafe or contraindicated.
+    Avoid,
+    /// Only with precautions (a qualified therapist, avoiding some areas).
+    Caution,
+    /// The sources say to check with a doctor first.
+    AskFirst,
+}
+
+impl SafetyLevel {
+    pub fn label(self) -> &'static str {
+        match self {
+            SafetyLevel::Avoid => "Avoid unless your doctor agrees",
+            SafetyLevel::Caution => "Caution",
+            SafetyLevel::AskFirst => "Ask your doctor first",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SafetyLevel::Avoid => "avoid",
+            SafetyLevel::Caution => "caution",
+            SafetyLevel::AskFirst => "ask-first",
+        }
+    }
+}
+
+/// A verbatim quote from a source document that supports a section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub source: SourceId,
+    pub quote: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tip {
+    pub text: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// A claim from the sources deliberately left out, kept for review.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exclusion {
+    pub source: SourceId,
+    pub quote: String,
+    pub reason: String,
+}
+
+/// One problem found in a knowledge file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// `file:line` (or just the file when the line is unknown).
+    pub location: String,
+    /// The topic the problem belongs to, if any.
+    pub topic: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.location)?;
+        if let Some(topic) = &self.topic {
+            write!(f, "topic `{topic}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("cannot read knowledge file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid knowledge file {origin} ({} problem{}):\n{}", .problems.len(), if .problems.len() == 1 { "" } else { "s" }, ProblemList(.problems))]
+    Invalid {
+        origin: String,
+        problems: Vec<Problem>,
+    },
+}
+
+struct ProblemList<'a>(&'a [Problem]);
+
+impl fmt::Display for ProblemList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where source documents are looked up: beside the knowledge file first,
+/// then among the embedded ones (so a corrected knowledge file can be
+/// deployed alone).
+#[derive(Debug, Clone)]
+pub enum SourceDir {
+    Embedded,
+    Dir(PathBuf),
+}
+
+impl SourceDir {
+    fn read(&self, file: &str) -> Option<String> {
+        if let SourceDir::Dir(dir) = self {
+            // A file name, never a path: the knowledge file may not reach outside.
+            if !file.contains(['/', '\\']) && file != ".." {
+                if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
+                    return Some(text);
+                }
+            }
+        }
+        EMBEDDED_SOURCES
+            .iter()
+            .find(|(name, _)| *name == file)
+            .map(|(_, text)| (*text).to_owned())
+    }
+}
+
+impl Knowledge {
+    /// The knowledge base compiled into the binary.
+    pub fn embedded() -> Result<Self, KnowledgeError> {
+        Self::from_toml(
+            EMBEDDED_TOML,
+            "knowledge.toml (embedded)",
+            &SourceDir::Embedded,
+        )
+    }
+
+    /// Loads and validates a knowledge file; sources are read from
+    /// `sources/` beside it.
+    pub fn load(path: &Path) -> Result<Self, KnowledgeError> {
+        let text = std::fs::read_to_string(path).map_err(|source| KnowledgeError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let dir = path
+            .parent()
+            .map(|p| p.join("sources"))
+            .unwrap_or_else(|| PathBuf::from("sources"));
+        Self::from_toml(&text, &path.display().to_string(), &SourceDir::Dir(dir))
+    }
+
+    /// The embedded knowledge, or the file at `path` when given.
+    pub fn load_or_embedded(path: Option<&Path>) -> Result<Self, KnowledgeError> {
+        match path {
+            Some(path) => Self::load(path),
+            None => Self::embedded(),
+        }
+    }
+
+    /// Parses and validates knowledge text. `origin` names the file in errors.
+    pub fn from_toml(
+        text: &str,
+        origin: &str,
+        sources: &SourceDir,
+    ) -> Result<Self, KnowledgeError> {
+        check::parse_and_validate(text, origin, sources)
+    }
+
+    pub fn topic(&self, id: &TopicId) -> Option<&Topic> {
+        self.topics.iter().find(|t| &t.id == id)
+    }
+
+    pub fn source(&self, id: &SourceId) -> Option<&Source> {
+        self.sources.iter().find(|s| &s.id == id)
+    }
+}
+
+impl Topic {
+    /// Every source this topic cites, in order, without repeats.
+    pub fn source_ids(&self) -> Vec<SourceId> {
+        let mut ids: Vec<SourceId> = Vec::new();
+        let sections = self
+            .benefits
+            .iter()
+            .flat_map(|b| &b.evidence)
+            .chain(self.safety.iter().flat_map(|s| &s.evidence));
+        for e in sections {
+            if !ids.contains(&e.source) {
+                ids.push(e.source.clone());
+            }
+        }
+        ids
+    }
+}
