@@ -5,4 +5,14 @@
 //! The core ([`knowledge`], [`matching`], [`reply`], [`render`]) knows nothing
 //! of Discord, so the command line and the bot give the same replies.
 
+pub mod config;
+pub mod console;
+pub mod discord;
+pub mod engine;
+pub mod health;
 pub mod knowledge;
+pub mod matching;
+pub mod render;
+pub mod reply;
+pub mod storage;
+pub mod tips;

@@ -1,19 +1,25 @@
 //! Command line: parses arguments and wires the library's parts together.
 
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use massage_bot::knowledge::Knowledge;
+use massage_bot::config::{BotConfig, LogFormat};
+use massage_bot::engine::{Engine, Request};
+use massage_bot::render;
 
+/// Answers questions about the benefits and the safety of massage from a
+/// curated, cited knowledge base; every reply ends with a doctor caveat.
+///
+/// Start with `massage-bot console`: it needs no Discord at all.
 #[derive(Parser)]
-#[command(
-    name = "massage-bot",
-    version,
-    about = "Answers questions about the benefits and safety of massage."
-)]
+#[command(name = "massage-bot", version, about, long_about = None)]
 struct Cli {
-    /// Knowledge file to use instead of the embedded one.
+    /// Knowledge file to use instead of the embedded one (sources are read
+    /// from `sources/` beside it).
     #[arg(long, global = true, env = "KNOWLEDGE_PATH", value_name = "PATH")]
     knowledge: Option<PathBuf>,
     #[command(subcommand)]
@@ -22,11 +28,45 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Answer queries offline, exactly as the bot would reply.
+    ///
+    /// `/benefits sleep`, `/safe pregnancy`, `/tip`, `/topics`, `/about`; a
+    /// query without a slash is a plain question (`/ask`). With no QUERY,
+    /// reads one query per line from standard input.
+    Ask {
+        /// The query; several words are joined with spaces.
+        query: Vec<String>,
+        /// Print one JSON object per query (command, query, intent, topic,
+        /// suggestions, text, caveat, ...).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Interactive prompt with the bot's slash commands, line editing and history.
+    Console,
+    /// List the topics the bot knows.
+    Topics {
+        /// Print every topic with id, title, aliases, sections and sources
+        /// (document and quote), and the tips, as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the daily tip for a date, for a server with a fresh rotation.
+    Tip {
+        /// The date (YYYY-MM-DD); today (UTC) by default.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+    },
     /// Work with the knowledge base.
     Knowledge {
         #[command(subcommand)]
         command: KnowledgeCommand,
     },
+    /// Connect to Discord and serve slash commands and daily tips.
+    ///
+    /// Configuration comes from the environment and `.env`: DISCORD_TOKEN
+    /// (required), DEV_GUILD_ID, DISCORD_PROXY_URL, DATABASE_URL,
+    /// HEALTH_ADDR, KNOWLEDGE_PATH, RUST_LOG, LOG_FORMAT. See .env.example.
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -38,15 +78,54 @@ enum KnowledgeCommand {
     },
 }
 
+/// Exit code for a knowledge file or configuration the program refuses.
+const EXIT_INVALID: u8 = 2;
+
 fn main() -> ExitCode {
+    // A missing .env is normal; a broken one is reported by the variables' checks.
+    let _ = dotenvy::dotenv();
     let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Run));
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(bot: bool) {
+    let default = if bot { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match LogFormat::from_env() {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// Loads the engine or explains, in the same words for every command, why not.
+fn load(path: Option<&std::path::Path>) -> Result<Engine, ExitCode> {
+    Engine::load(path).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_INVALID)
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let knowledge = cli.knowledge.as_deref();
     match cli.command {
         Command::Knowledge {
             command: KnowledgeCommand::Check { path },
         } => {
-            let path = path.or(cli.knowledge);
-            match Knowledge::load_or_embedded(path.as_deref()) {
-                Ok(k) => {
+            let path = path.as_deref().or(knowledge);
+            match Engine::load(path) {
+                Ok(engine) => {
+                    let k = engine.knowledge();
                     println!(
                         "ok: {} topics, {} tips, {} sources, {} exclusions",
                         k.topics.len(),
@@ -54,13 +133,100 @@ fn main() -> ExitCode {
                         k.sources.len(),
                         k.excluded.len()
                     );
-                    ExitCode::SUCCESS
+                    Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
-                    ExitCode::from(1)
+                    Ok(ExitCode::FAILURE)
                 }
             }
         }
+        Command::Ask { query, json } => {
+            let engine = match load(knowledge) {
+                Ok(e) => e,
+                Err(code) => return Ok(code),
+            };
+            let mut out = std::io::stdout().lock();
+            if query.is_empty() {
+                for line in std::io::stdin().lock().lines() {
+                    let line = line.context("reading standard input")?;
+                    if line.trim().is_empty() && !json {
+                        continue;
+                    }
+                    print_answer(&mut out, &engine, &line, json)?;
+                }
+            } else {
+                print_answer(&mut out, &engine, &query.join(" "), json)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Console => {
+            let engine = match load(knowledge) {
+                Ok(e) => e,
+                Err(code) => return Ok(code),
+            };
+            massage_bot::console::run(&engine)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Topics { json } => {
+            let engine = match load(knowledge) {
+                Ok(e) => e,
+                Err(code) => return Ok(code),
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(engine.knowledge())?);
+            } else {
+                println!("{}", render::text(&engine.answer(&Request::Topics)));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tip { date } => {
+            let engine = match load(knowledge) {
+                Ok(e) => e,
+                Err(code) => return Ok(code),
+            };
+            let date = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let index = massage_bot::tips::tip_for_date(date, engine.knowledge().tips.len())
+                .context(
+                "no tip for that date (the knowledge base has no tips, or the date is before 1970)",
+            )?;
+            println!("{}", render::text(&engine.daily_tip(index, date)));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run => {
+            let config = match BotConfig::from_env() {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(EXIT_INVALID));
+                }
+            };
+            let engine = match load(knowledge) {
+                Ok(e) => e,
+                Err(code) => return Ok(code),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(massage_bot::discord::run(config, engine))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn print_answer(
+    out: &mut impl Write,
+    engine: &Engine,
+    line: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let reply = engine.answer(&Request::parse(line));
+    if json {
+        serde_json::to_writer(&mut *out, &render::json(&reply))?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}\n", render::text(&reply))?;
+    }
+    Ok(())
 }

@@ -1,0 +1,278 @@
+//! Routes gateway events: registers commands once, answers interactions.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use serenity::all::{
+    AutocompleteChoice, Command as DiscordCommand, CommandInteraction, ConnectionStage, Context,
+    CreateAutocompleteResponse, CreateInteractionResponse, EventHandler, GuildId, Interaction,
+    Ready, ResolvedValue, ResumedEvent, ShardStageUpdateEvent, UserId,
+};
+
+use super::{commands, embed, tips};
+use crate::engine::{Engine, Request};
+use crate::health::Metrics;
+use crate::reply::{Command, Intent, Kind, Reply};
+use crate::storage::TipStore;
+use crate::tips::{Clock, SchedulerHandle};
+
+/// At most this many characters of user text reach a log line.
+const LOG_QUERY_CHARS: usize = 40;
+/// Discord wants the first answer within 3 s; a retry after a failed
+/// callback is only worth it well inside that.
+const RETRY_DEADLINE: Duration = Duration::from_millis(2000);
+
+pub struct Handler<C: Clock> {
+    engine: Arc<Engine>,
+    metrics: Arc<Metrics>,
+    dev_guild: Option<GuildId>,
+    /// Commands are registered once per process, not on every READY.
+    registered: AtomicBool,
+    readies: AtomicU64,
+    bot_user: OnceLock<UserId>,
+    pub(super) store: Arc<dyn TipStore>,
+    pub(super) clock: Arc<C>,
+    scheduler: OnceLock<SchedulerHandle>,
+}
+
+impl<C: Clock> Handler<C> {
+    pub fn new(
+        engine: Arc<Engine>,
+        metrics: Arc<Metrics>,
+        dev_guild: Option<u64>,
+        store: Arc<dyn TipStore>,
+        clock: Arc<C>,
+    ) -> Arc<Self> {
+        Arc::new(Handler {
+            engine,
+            metrics,
+            dev_guild: dev_guild.map(GuildId::new),
+            registered: AtomicBool::new(false),
+            readies: AtomicU64::new(0),
+            bot_user: OnceLock::new(),
+            store,
+            clock,
+            scheduler: OnceLock::new(),
+        })
+    }
+
+    pub fn set_scheduler(&self, handle: SchedulerHandle) {
+        let _ = self.scheduler.set(handle);
+    }
+
+    pub(super) fn scheduler(&self) -> Option<&SchedulerHandle> {
+        self.scheduler.get()
+    }
+
+    pub(super) fn bot_user(&self) -> Option<UserId> {
+        self.bot_user.get().copied()
+    }
+
+    pub(super) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    async fn register(&self, ctx: &Context) {
+        if self.registered.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let defs = commands::all();
+        let result = match self.dev_guild {
+            Some(guild) => guild.set_commands(&ctx.http, defs).await,
+            None => DiscordCommand::set_global_commands(&ctx.http, defs).await,
+        };
+        match result {
+            Ok(registered) => {
+                tracing::info!(count = registered.len(), guild = ?self.dev_guild, "slash commands registered")
+            }
+            Err(e) => {
+                // Try again on the next READY.
+                self.registered.store(false, Ordering::SeqCst);
+                tracing::error!(error = %e, "registering slash commands failed");
+            }
+        }
+    }
+
+    /// The engine's answer, or a polite error if the engine panicked.
+    fn answer_safely(&self, command: &str, f: impl FnOnce(&Engine) -> Reply) -> Reply {
+        std::panic::catch_unwind(AssertUnwindSafe(|| f(&self.engine))).unwrap_or_else(|_| {
+            tracing::error!(command, "internal error while answering");
+            self.internal_error()
+        })
+    }
+
+    pub(super) fn internal_error(&self) -> Reply {
+        Reply::new(
+            Command::Unknown,
+            Kind::Error,
+            "Sorry, something went wrong",
+            "I couldn't answer that just now. Please try again in a moment.",
+            &self.engine.knowledge().caveat,
+        )
+    }
+
+    async fn on_command(&self, ctx: &Context, cmd: CommandInteraction) {
+        let started = Instant::now();
+        let name = cmd.data.name.clone();
+        if name == "tips" {
+            tips::handle(self, ctx, &cmd, started).await;
+            return;
+        }
+        let options = cmd.data.options();
+        let text = |key: &str| {
+            options
+                .iter()
+                .find(|o| o.name == key)
+                .and_then(|o| match o.value {
+                    ResolvedValue::String(s) => Some(s.to_owned()),
+                    _ => None,
+                })
+                .unwrap_or_default()
+        };
+        let reply = match name.as_str() {
+            "benefits" => {
+                let topic = text("topic");
+                self.answer_safely(&name, |e| e.answer_topic(Intent::Benefits, &topic))
+            }
+            "safe" => {
+                let topic = text("topic");
+                self.answer_safely(&name, |e| e.answer_topic(Intent::Safe, &topic))
+            }
+            "ask" => {
+                let question = text("question");
+                self.answer_safely(&name, |e| e.answer(&Request::Ask(question)))
+            }
+            "tip" => self.answer_safely(&name, |e| e.answer(&Request::Tip)),
+            "topics" => self.answer_safely(&name, |e| e.answer(&Request::Topics)),
+            "about" => self.answer_safely(&name, |e| e.answer(&Request::About)),
+            other => self.answer_safely(&name, |e| e.answer(&Request::Unknown(other.to_owned()))),
+        };
+        let response = CreateInteractionResponse::Message(embed::response(&reply));
+        let mut sent = cmd.create_response(&ctx.http, response.clone()).await;
+        if let Err(e) = &sent {
+            tracing::warn!(command = %name, error = %e, "interaction reply failed");
+            if retryable(e) && started.elapsed() < RETRY_DEADLINE {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                sent = cmd.create_response(&ctx.http, response).await;
+            }
+        }
+        self.log_outcome(&name, &reply, started, sent.as_ref().err());
+    }
+
+    pub(super) fn log_outcome(
+        &self,
+        name: &str,
+        reply: &Reply,
+        started: Instant,
+        error: Option<&serenity::Error>,
+    ) {
+        let latency = started.elapsed();
+        let outcome = match (error, reply.kind) {
+            (Some(_), _) => "failed",
+            (None, Kind::Answer | Kind::NoSection | Kind::Tip | Kind::Topics | Kind::About) => {
+                "answered"
+            }
+            (None, Kind::DidYouMean) => "did_you_mean",
+            (None, Kind::NotCovered) => "not_covered",
+            (None, Kind::Error) => "error",
+        };
+        // Metric labels come from our own table, never from user input.
+        let command = commands::NAMES
+            .iter()
+            .find(|n| **n == name)
+            .copied()
+            .unwrap_or("unknown");
+        self.metrics.command(command, outcome, latency);
+        let query: String = reply.query.chars().take(LOG_QUERY_CHARS).collect();
+        let topic = reply.topic.as_ref().map(|t| t.as_str()).unwrap_or("-");
+        match error {
+            Some(e) => {
+                tracing::error!(command, outcome, topic, %query, latency_us = latency.as_micros() as u64, error = %e, "reply not delivered")
+            }
+            None => {
+                tracing::info!(command, outcome, topic, %query, latency_us = latency.as_micros() as u64, "answered")
+            }
+        }
+    }
+
+    async fn on_autocomplete(&self, ctx: &Context, ac: CommandInteraction) {
+        let Some(focused) = ac.data.autocomplete() else {
+            return;
+        };
+        let choices: Vec<AutocompleteChoice> = match (ac.data.name.as_str(), focused.name) {
+            ("benefits", _) | ("safe", _) => {
+                let intent = if ac.data.name == "safe" {
+                    Intent::Safe
+                } else {
+                    Intent::Benefits
+                };
+                let value = focused.value.to_owned();
+                std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    self.engine.autocomplete(&value, intent, 25)
+                }))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| AutocompleteChoice::new(c.name, c.value.to_string()))
+                .collect()
+            }
+            ("tips", "timezone") => crate::tips::search_timezones(focused.value, 25)
+                .into_iter()
+                .map(|tz| AutocompleteChoice::new(tz.name(), tz.name()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let response = CreateInteractionResponse::Autocomplete(
+            CreateAutocompleteResponse::new().set_choices(choices),
+        );
+        if let Err(e) = ac.create_response(&ctx.http, response).await {
+            tracing::warn!(command = %ac.data.name, error = %e, "autocomplete reply failed");
+        }
+    }
+}
+
+/// 429 and 5xx are worth one more try; 4xx are not.
+pub(super) fn retryable(e: &serenity::Error) -> bool {
+    match e {
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)) => {
+            r.status_code.as_u16() == 429 || r.status_code.is_server_error()
+        }
+        serenity::Error::Http(serenity::http::HttpError::Request(_)) => true,
+        _ => false,
+    }
+}
+
+#[serenity::async_trait]
+impl<C: Clock> EventHandler for Handler<C> {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        let _ = self.bot_user.set(ready.user.id);
+        let n = self.readies.fetch_add(1, Ordering::SeqCst);
+        if n > 0 {
+            self.metrics.gateway_reconnected();
+        }
+        self.metrics.set_connected(true);
+        tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), session = n + 1, "gateway ready");
+        self.register(&ctx).await;
+    }
+
+    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
+        self.metrics.gateway_reconnected();
+        self.metrics.set_connected(true);
+        tracing::info!("gateway session resumed");
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        let connected = matches!(event.new, ConnectionStage::Connected);
+        self.metrics.set_connected(connected);
+        tracing::debug!(shard = %event.shard_id, old = ?event.old, new = ?event.new, "shard stage");
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        match interaction {
+            Interaction::Command(cmd) => self.on_command(&ctx, cmd).await,
+            Interaction::Autocomplete(ac) => self.on_autocomplete(&ctx, ac).await,
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! `/tips set|off|show|now`: managing the daily tip. Only for members with
+//! Manage Server (checked here too, since admins can override the default);
+//! every reply is ephemeral.
+
+use std::time::Instant;
+
+use serenity::all::{
+    ChannelId, CommandInteraction, Context, CreateInteractionResponse,
+    CreateInteractionResponseMessage, GuildId, Permissions, ResolvedOption, ResolvedValue,
+};
+
+use super::handler::Handler;
+use super::{commands, embed};
+use crate::reply::{Command, Kind, Reply, Section};
+use crate::storage::{self, Schedule, TipSettings};
+use crate::tips::{self, Clock, PostNowError, PostNowOutcome};
+
+/// What the bot needs in the tip channel, with the name users see.
+const NEEDED: [(Permissions, &str); 3] = [
+    (Permissions::VIEW_CHANNEL, "View Channel"),
+    (Permissions::SEND_MESSAGES, "Send Messages"),
+    (Permissions::EMBED_LINKS, "Embed Links"),
+];
+
+pub async fn handle<C: Clock>(
+    h: &Handler<C>,
+    ctx: &Context,
+    cmd: &CommandInteraction,
+    started: Instant,
+) {
+    let caveat = &h.engine().knowledge().caveat;
+    let reply_now =
+        |title: &str, text: String| Reply::new(Command::Tips, Kind::Error, title, text, caveat);
+
+    let Some(guild) = cmd.guild_id else {
+        let r = reply_now(
+            "Servers only",
+            "Daily tips are set per server; use this command in a server.".into(),
+        );
+        respond_now(h, ctx, cmd, &r, started).await;
+        return;
+    };
+    let allowed = cmd
+        .member
+        .as_ref()
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.contains(commands::TIPS_PERMISSION) || p.administrator());
+    if !allowed {
+        let r = reply_now(
+            "Manage Server needed",
+            "Only members with the Manage Server permission can change the daily tip.".into(),
+        );
+        respond_now(h, ctx, cmd, &r, started).await;
+        return;
+    }
+
+    // Storage and Discord calls follow: defer, so the 3-second deadline
+    // cannot be missed.
+    if let Err(e) = cmd.defer_ephemeral(&ctx.http).await {
+        tracing::warn!(error = %e, "could not defer /tips");
+    }
+    let options = cmd.data.options();
+    let (sub, args) = match options.first() {
+        Some(ResolvedOption {
+            name,
+            value: ResolvedValue::SubCommand(args),
+            ..
+        }) => (*name, args.as_slice()),
+        _ => ("", &[][..]),
+    };
+    let reply = match sub {
+        "set" => set(h, ctx, guild, args).await,
+        "off" => off(h, guild),
+        "show" => show(h, guild),
+        "now" => now(h, guild).await,
+        _ => reply_now(
+            "Unknown subcommand",
+            "Use `/tips set`, `/tips off`, `/tips show` or `/tips now`.".into(),
+        ),
+    };
+    let sent = cmd.edit_response(&ctx.http, embed::edit(&reply)).await;
+    h.log_outcome("tips", &reply, started, sent.as_ref().err());
+}
+
+async fn respond_now<C: Clock>(
+    h: &Handler<C>,
+    ctx: &Context,
+    cmd: &CommandInteraction,
+    reply: &Reply,
+    started: Instant,
+) {
+    let msg: CreateInteractionResponseMessage = embed::response(reply).ephemeral(true);
+    let sent = cmd
+        .create_response(&ctx.http, CreateInteractionResponse::Message(msg))
+        .await;
+    h.log_outcome("tips", reply, started, sent.as_ref().err());
+}
+
+fn reply<C: Clock>(h: &Handler<C>, kind: Kind, title: &str, summary: String) -> Reply {
+    Reply::new(
+        Command::Tips,
+        kind,
+        title,
+        summary,
+        &h.engine().knowledge().caveat,
+    )
+}
+
+fn storage_error<C: Clock>(h: &Handler<C>, e: &storage::StorageError) -> Reply {
+    tracing::error!(error = %e, "tip settings storage failed");
+    reply(
+        h,
+        Kind::Error,
+        "Sorry, something went wrong",
+        "I couldn't read or save the tip settings. Please try again.".into(),
+    )
+}
+
+fn discord_time(unix: i64) -> String {
+    format!("<t:{unix}:F> (<t:{unix}:R>)")
+}
+
+async fn set<C: Clock>(
+    h: &Handler<C>,
+    ctx: &Context,
+    guild: GuildId,
+    args: &[ResolvedOption<'_>],
+) -> Reply {
+    let mut channel = None;
+    let (mut time, mut zone) = ("", "");
+    for a in args {
+        match (a.name, &a.value) {
+            ("channel", ResolvedValue::Channel(c)) => channel = Some(c.id),
+            ("time", ResolvedValue::String(s)) => time = s,
+            ("timezone", ResolvedValue::String(s)) => zone = s,
+            _ => {}
+        }
+    }
+    let Some(channel) = channel else {
+        return reply(
+            h,
+            Kind::Error,
+            "Which channel?",
+            "Pick the channel for the daily tip.".into(),
+        );
+    };
+    let time = match tips::parse_time(time) {
+        Ok(t) => t,
+        Err(e) => {
+            return reply(
+                h,
+                Kind::Error,
+                "Time not understood",
+                format!("{e}. Use 24-hour HH:MM, for example 08:30."),
+            )
+        }
+    };
+    let tz = match tips::parse_tz(zone) {
+        Ok(tz) => tz,
+        Err(e) => {
+            return reply(
+                h,
+                Kind::Error,
+                "Time zone not understood",
+                format!("{e}. Use a name such as Europe/Berlin or America/New_York (the list suggests them)."),
+            )
+        }
+    };
+    if let Err(missing) = check_channel(h, ctx, guild, channel).await {
+        return reply(h, Kind::Error, "I can't post there", missing);
+    }
+    let now = h.clock.now();
+    let settings = match h.store.put_settings(
+        storage::GuildId(guild.get()),
+        &Schedule {
+            channel: storage::ChannelId(channel.get()),
+            time,
+            tz,
+        },
+        now,
+    ) {
+        Ok(s) => s,
+        Err(e) => return storage_error(h, &e),
+    };
+    if let Some(s) = h.scheduler() {
+        s.notify();
+    }
+    let next = tips::next_post(&settings, now)
+        .map(|n| format!("Next post: {}.", discord_time(n.unix())))
+        .unwrap_or_default();
+    tracing::info!(guild = %guild, channel = %channel, time = %tips::format_time(time), tz = %tz.name(), "daily tip set");
+    reply(
+        h,
+        Kind::Answer,
+        "Daily tip set",
+        format!(
+            "A relaxation tip will be posted in <#{channel}> every day at {} ({}). {next}",
+            tips::format_time(time),
+            tz.name()
+        ),
+    )
+}
+
+/// Checks the bot can view the channel and send messages and embeds there;
+/// on failure says exactly what is missing.
+async fn check_channel<C: Clock>(
+    h: &Handler<C>,
+    ctx: &Context,
+    guild: GuildId,
+    channel: ChannelId,
+) -> Result<(), String> {
+    let cannot_see = || {
+        format!("I can't see <#{channel}>. Give me the View Channel permission there, or pick another channel.")
+    };
+    let Some(bot) = h.bot_user() else {
+        return Err("I'm still connecting to Discord; please try again in a moment.".into());
+    };
+    let channel_obj = match ctx.http.get_channel(channel).await {
+        Ok(serenity::all::Channel::Guild(c)) if c.guild_id == guild => c,
+        Ok(_) => return Err("That is not a channel of this server.".into()),
+        Err(e) => {
+            tracing::info!(error = %e, channel = %channel, "tip channel not readable");
+            return Err(cannot_see());
+        }
+    };
+    let (guild_obj, member) =
+        match tokio::try_join!(ctx.http.get_guild(guild), ctx.http.get_member(guild, bot)) {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read server roles to check permissions");
+                return Err(
+                    "I couldn't check my permissions in this server just now; please try again."
+                        .into(),
+                );
+            }
+        };
+    let perms = guild_obj.user_permissions_in(&channel_obj, &member);
+    let missing: Vec<&str> = NEEDED
+        .iter()
+        .filter(|(p, _)| !perms.contains(*p))
+        .map(|(_, n)| *n)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "I'm missing {} in <#{channel}>. Grant it, or pick another channel.",
+            missing.join(", ")
+        ))
+    }
+}
+
+fn off<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
+    match h
+        .store
+        .set_enabled(storage::GuildId(guild.get()), false, h.clock.now())
+    {
+        Ok(Some(_)) => {
+            if let Some(s) = h.scheduler() {
+                s.notify();
+            }
+            reply(
+                h,
+                Kind::Answer,
+                "Daily tip off",
+                "No more daily tips. `/tips set` turns them back on.".into(),
+            )
+        }
+        Ok(None) => reply(
+            h,
+            Kind::Answer,
+            "Daily tip off",
+            "The daily tip was not set up for this server.".into(),
+        ),
+        Err(e) => storage_error(h, &e),
+    }
+}
+
+fn show<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
+    let settings = match h.store.get(storage::GuildId(guild.get())) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return reply(
+                h,
+                Kind::Answer,
+                "Daily tip",
+                "Not set up. Use `/tips set` to choose a channel, time and time zone.".into(),
+            )
+        }
+        Err(e) => return storage_error(h, &e),
+    };
+    let mut r = reply(h, Kind::Answer, "Daily tip", status_line(&settings));
+    let now = h.clock.now();
+    let mut lines = vec![
+        format!("Channel: <#{}>", settings.schedule.channel.0),
+        format!(
+            "Time: {} ({})",
+            tips::format_time(settings.schedule.time),
+            settings.schedule.tz.name()
+        ),
+    ];
+    if let Some(next) = tips::next_post(&settings, now) {
+        lines.push(format!("Next post: {}", discord_time(next.unix())));
+    }
+    match &settings.last_post {
+        Some(last) => lines.push(format!("Last post: {}", discord_time(last.at.timestamp()))),
+        None => lines.push("Last post: none yet".to_owned()),
+    }
+    if let Some(a) = &settings.latest_attempt {
+        if let Some(err) = &a.error {
+            lines.push(format!("Last problem ({}): {}", a.date, err));
+        }
+    }
+    r.sections.push(Section {
+        heading: "Settings".into(),
+        lines,
+    });
+    r
+}
+
+fn status_line(s: &TipSettings) -> String {
+    match (&s.paused, s.enabled) {
+        (Some(p), _) => format!(
+            "⏸ Paused since <t:{}:f>: {}. Fix the channel or permissions, then `/tips set` again.",
+            p.at.timestamp(),
+            p.reason
+        ),
+        (None, true) => "✅ On.".to_owned(),
+        (None, false) => "Off. `/tips set` turns it on.".to_owned(),
+    }
+}
+
+async fn now<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
+    let Some(scheduler) = h.scheduler() else {
+        return h.internal_error();
+    };
+    match scheduler.post_now(storage::GuildId(guild.get())).await {
+        Ok(PostNowOutcome::Posted { date, .. }) => reply(
+            h,
+            Kind::Answer,
+            "Tip posted",
+            format!("Today's tip ({date}) is posted; it counts as today's."),
+        ),
+        Ok(PostNowOutcome::AlreadyPosted { date, .. }) => reply(
+            h,
+            Kind::Answer,
+            "Already posted",
+            format!("Today's tip ({date}) was already posted."),
+        ),
+        Err(PostNowError::NotConfigured) => reply(
+            h,
+            Kind::Error,
+            "Not set up",
+            "Use `/tips set` first to choose a channel.".into(),
+        ),
+        Err(PostNowError::Gone { reason, .. }) => reply(
+            h,
+            Kind::Error,
+            "I can't post there",
+            format!("{reason}. Tips are paused until `/tips set` picks a channel I can use."),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, guild = %guild, "/tips now failed");
+            reply(
+                h,
+                Kind::Error,
+                "Not posted",
+                format!("The tip could not be posted: {e}."),
+            )
+        }
+    }
+}

@@ -1,0 +1,674 @@
+//! The answer engine: turns a request into a [`Reply`]. No Discord here, so
+//! the command line and the bot give the same answers.
+
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+use crate::knowledge::{Knowledge, SafetyLevel, Topic, TopicId};
+use crate::matching::{self, normalize, Matcher, Outcome, TopicIndex};
+use crate::reply::{Command, Intent, Kind, Reply, SafetyNote, Section, SourceRef, TopicRef};
+
+/// A parsed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Benefits(String),
+    Safe(String),
+    /// A question in plain words: intent and topic are worked out.
+    Ask(String),
+    Tip,
+    Topics,
+    About,
+    Help,
+    /// `/something` the bot does not know.
+    Unknown(String),
+}
+
+impl Request {
+    /// Parses a line as typed in the console or passed to `ask`:
+    /// `/benefits sleep`, `/safe pregnancy`, `/tip`; no slash means `ask`.
+    pub fn parse(line: &str) -> Request {
+        let line = line.trim();
+        let Some(rest) = line.strip_prefix('/') else {
+            return Request::Ask(line.to_owned());
+        };
+        let (name, arg) = match rest.split_once(char::is_whitespace) {
+            Some((name, arg)) => (name, arg.trim()),
+            None => (rest, ""),
+        };
+        // Accept Discord's option syntax too: `/benefits topic:sleep`.
+        let arg = arg
+            .strip_prefix("topic:")
+            .or_else(|| arg.strip_prefix("question:"))
+            .unwrap_or(arg)
+            .trim()
+            .to_owned();
+        match name.to_lowercase().as_str() {
+            "benefits" | "benefit" => Request::Benefits(arg),
+            "safe" | "safety" => Request::Safe(arg),
+            "ask" => Request::Ask(arg),
+            "tip" => Request::Tip,
+            "topics" => Request::Topics,
+            "about" => Request::About,
+            "help" => Request::Help,
+            _ => Request::Unknown(name.chars().take(32).collect()),
+        }
+    }
+
+    pub fn command(&self) -> Command {
+        match self {
+            Request::Benefits(_) => Command::Benefits,
+            Request::Safe(_) => Command::Safe,
+            Request::Ask(_) => Command::Ask,
+            Request::Tip => Command::Tip,
+            Request::Topics => Command::Topics,
+            Request::About => Command::About,
+            Request::Help => Command::Help,
+            Request::Unknown(_) => Command::Unknown,
+        }
+    }
+}
+
+const NOTE_SAFETY_ONLY: &str = " (safety note only)";
+const NOTE_NO_SAFETY: &str = " (no safety note in sources)";
+const CHOICE_NOTE_MAX: usize = NOTE_NO_SAFETY.len();
+
+/// An autocomplete choice: shown name and submitted value (a topic id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub name: String,
+    pub value: TopicId,
+}
+
+/// The knowledge base with its search index, shared by every front end.
+#[derive(Debug)]
+pub struct Engine {
+    knowledge: Knowledge,
+    matcher: Matcher,
+    /// How often each topic was answered, for autocomplete's empty input.
+    asked: Vec<AtomicU32>,
+    next_tip: AtomicUsize,
+}
+
+impl Engine {
+    pub fn new(knowledge: Knowledge) -> Self {
+        let matcher = Matcher::new(&knowledge);
+        let asked = knowledge.topics.iter().map(|_| AtomicU32::new(0)).collect();
+        Engine {
+            knowledge,
+            matcher,
+            asked,
+            next_tip: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.knowledge
+    }
+
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    pub fn answer(&self, request: &Request) -> Reply {
+        match request {
+            Request::Benefits(q) => self.topic_query(Command::Benefits, q, Some(Intent::Benefits)),
+            Request::Safe(q) => self.topic_query(Command::Safe, q, Some(Intent::Safe)),
+            Request::Ask(q) => self.topic_query(Command::Ask, q, None),
+            Request::Tip => {
+                let n = self.knowledge.tips.len().max(1);
+                self.tip(self.next_tip.fetch_add(1, Ordering::Relaxed) % n)
+            }
+            Request::Topics => self.topics(),
+            Request::About => self.about(),
+            Request::Help => self.help(Kind::About),
+            Request::Unknown(name) => {
+                let mut r = self.help(Kind::Error);
+                let name: String = name
+                    .chars()
+                    .filter(|c| c.is_alphanumeric() || *c == '-')
+                    .collect();
+                r.title = format!("Unknown command /{name}");
+                r
+            }
+        }
+    }
+
+    fn caveat(&self) -> &crate::knowledge::Caveat {
+        &self.knowledge.caveat
+    }
+
+    fn topic_ref(&self, topic: &Topic, command: Command) -> TopicRef {
+        TopicRef {
+            id: topic.id.clone(),
+            title: topic.title.clone(),
+            command,
+        }
+    }
+
+    /// The command that suits a topic when the user's intent is unknown.
+    fn natural_command(topic: &Topic, intent: Option<Intent>) -> Command {
+        match intent {
+            Some(i) => i.command(),
+            None if topic.benefits.is_some() => Command::Benefits,
+            None => Command::Safe,
+        }
+    }
+
+    fn topic_query(&self, command: Command, query: &str, intent: Option<Intent>) -> Reply {
+        let words = normalize::words(query);
+        let echo = words.join(" ");
+        let intent = intent.or_else(|| match matching::intent_lean(&words) {
+            l if l > 0 => Some(Intent::Safe),
+            l if l < 0 => Some(Intent::Benefits),
+            _ => None,
+        });
+        let mut reply = if matching::content_words(query).is_empty() {
+            self.empty_query(command)
+        } else {
+            let has_section = |t: TopicIndex| {
+                let topic = &self.knowledge.topics[t];
+                match intent {
+                    Some(Intent::Benefits) => topic.benefits.is_some(),
+                    Some(Intent::Safe) => topic.safety.is_some(),
+                    None => true,
+                }
+            };
+            match self.matcher.classify(query, has_section) {
+                Outcome::Answer { topic, .. } => {
+                    if let Some(count) = self.asked.get(topic) {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let topic = &self.knowledge.topics[topic];
+                    let intent = intent.unwrap_or_else(|| default_intent(topic));
+                    let mut r = match intent {
+                        Intent::Benefits => self.benefits(command, topic),
+                        Intent::Safe => self.safety(command, topic),
+                    };
+                    r.intent = Some(intent);
+                    r
+                }
+                Outcome::DidYouMean(topics) => self.did_you_mean(command, &echo, intent, &topics),
+                Outcome::NotCovered => self.not_covered(command, &echo, intent),
+            }
+        };
+        reply.query = echo;
+        if reply.intent.is_none() {
+            reply.intent = intent;
+        }
+        reply
+    }
+
+    fn empty_query(&self, command: Command) -> Reply {
+        let example = match command {
+            Command::Safe => "`/safe pregnancy`",
+            Command::Ask => "`/ask is massage ok when pregnant?`",
+            _ => "`/benefits sleep`",
+        };
+        Reply::new(
+            command,
+            Kind::Error,
+            "What would you like to know?",
+            format!("Tell me a topic, for example {example}. `/topics` lists everything I know."),
+            self.caveat(),
+        )
+    }
+
+    fn sources(&self, evidence: &[crate::knowledge::Evidence]) -> Vec<SourceRef> {
+        let mut refs: Vec<SourceRef> = Vec::new();
+        for e in evidence {
+            if refs.iter().any(|r| r.id == e.source) {
+                continue;
+            }
+            if let Some(s) = self.knowledge.source(&e.source) {
+                refs.push(SourceRef {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                });
+            }
+        }
+        refs.sort_by(|a, b| a.id.cmp(&b.id));
+        refs
+    }
+
+    fn related(&self, topic: &Topic) -> Vec<TopicRef> {
+        topic
+            .related
+            .iter()
+            .filter_map(|id| self.knowledge.topic(id))
+            .map(|t| self.topic_ref(t, Self::natural_command(t, None)))
+            .collect()
+    }
+
+    fn benefits(&self, command: Command, topic: &Topic) -> Reply {
+        let title = format!("{} — benefits", topic.title);
+        let Some(b) = &topic.benefits else {
+            // Only a safety section: say so, and show the warning.
+            let mut r = Reply::new(
+                command,
+                Kind::NoSection,
+                title,
+                format!(
+                    "The sources describe no benefit of massage for {}. They do carry a safety note, below.",
+                    lower_first(&topic.title)
+                ),
+                self.caveat(),
+            );
+            r.topic = Some(topic.id.clone());
+            if let Some(s) = &topic.safety {
+                r.points.push(s.summary.clone());
+                r.safety = Some(SafetyNote {
+                    level: s.level,
+                    sources_differ: s.sources_differ.clone(),
+                });
+                r.sources = self.sources(&s.evidence);
+                r.related.push(self.topic_ref(topic, Command::Safe));
+            }
+            r.related.extend(self.related(topic));
+            return r;
+        };
+        let mut r = Reply::new(
+            command,
+            Kind::Answer,
+            title,
+            b.summary.clone(),
+            self.caveat(),
+        );
+        r.topic = Some(topic.id.clone());
+        r.points = b.points.clone();
+        r.sources = self.sources(&b.evidence);
+        if topic.safety.is_some() {
+            // A benefit with a safety note always points to it.
+            r.related.push(self.topic_ref(topic, Command::Safe));
+        }
+        r.related.extend(self.related(topic));
+        r
+    }
+
+    fn safety(&self, command: Command, topic: &Topic) -> Reply {
+        let title = format!("{} — safety", topic.title);
+        let Some(s) = &topic.safety else {
+            // Never present missing information as "safe".
+            let mut r = Reply::new(
+                command,
+                Kind::NoSection,
+                title,
+                format!(
+                    "The sources make no safety statement about massage and {}. That does not mean it is safe for you: they advise checking with your doctor before any massage.",
+                    lower_first(&topic.title)
+                ),
+                self.caveat(),
+            );
+            r.topic = Some(topic.id.clone());
+            if topic.benefits.is_some() {
+                r.related.push(self.topic_ref(topic, Command::Benefits));
+            }
+            if let Some(general) = self.general_safety_topic() {
+                if general.id != topic.id {
+                    r.related.push(self.topic_ref(general, Command::Safe));
+                    if let Some(gs) = &general.safety {
+                        r.sources = self.sources(&gs.evidence);
+                    }
+                }
+            }
+            r.related.extend(self.related(topic));
+            return r;
+        };
+        let mut r = Reply::new(
+            command,
+            Kind::Answer,
+            title,
+            s.summary.clone(),
+            self.caveat(),
+        );
+        r.topic = Some(topic.id.clone());
+        r.points = s.points.clone();
+        r.safety = Some(SafetyNote {
+            level: s.level,
+            sources_differ: s.sources_differ.clone(),
+        });
+        r.sources = self.sources(&s.evidence);
+        if topic.benefits.is_some() {
+            r.related.push(self.topic_ref(topic, Command::Benefits));
+        }
+        r.related.extend(self.related(topic));
+        r
+    }
+
+    /// The topic holding the sources' general advice ("check with your
+    /// doctor first"), pointed to when a topic has no safety section.
+    fn general_safety_topic(&self) -> Option<&Topic> {
+        TopicId::parse("medical-conditions")
+            .ok()
+            .and_then(|id| self.knowledge.topic(&id))
+            .filter(|t| t.safety.is_some())
+    }
+
+    fn did_you_mean(
+        &self,
+        command: Command,
+        echo: &str,
+        intent: Option<Intent>,
+        topics: &[TopicIndex],
+    ) -> Reply {
+        let mut r = Reply::new(
+            command,
+            Kind::DidYouMean,
+            "Did you mean…?",
+            format!("I'm not sure which topic you mean by \"{echo}\". Pick one below, or see `/topics`."),
+            self.caveat(),
+        );
+        r.suggestions = topics
+            .iter()
+            .map(|&t| {
+                let topic = &self.knowledge.topics[t];
+                self.topic_ref(topic, Self::natural_command(topic, intent))
+            })
+            .collect();
+        r
+    }
+
+    fn not_covered(&self, command: Command, echo: &str, intent: Option<Intent>) -> Reply {
+        let mut summary = format!(
+            "My sources don't cover \"{echo}\", and I don't guess about health. `/topics` lists everything I can answer."
+        );
+        if intent == Some(Intent::Safe) {
+            summary.push_str(" That it is not covered does not mean massage is safe for it: please ask your doctor.");
+        }
+        let mut r = Reply::new(
+            command,
+            Kind::NotCovered,
+            "Not covered",
+            summary,
+            self.caveat(),
+        );
+        // Suggest the closest topics even when none is close enough to offer
+        // as "did you mean"; otherwise the ones asked about most.
+        let mut suggestions: Vec<TopicIndex> = self
+            .matcher
+            .rank(echo)
+            .into_iter()
+            .filter(|s| s.score >= 0.3)
+            .take(3)
+            .map(|s| s.topic)
+            .collect();
+        if suggestions.is_empty() {
+            suggestions = self.popular(3);
+        }
+        r.suggestions = suggestions
+            .into_iter()
+            .map(|t| {
+                let topic = &self.knowledge.topics[t];
+                self.topic_ref(topic, Self::natural_command(topic, intent))
+            })
+            .collect();
+        r
+    }
+
+    /// Topics by how often they were answered, then in knowledge order.
+    fn popular(&self, n: usize) -> Vec<TopicIndex> {
+        let mut order: Vec<TopicIndex> = (0..self.knowledge.topics.len()).collect();
+        order.sort_by_key(|&t| std::cmp::Reverse(self.asked[t].load(Ordering::Relaxed)));
+        order.truncate(n);
+        order
+    }
+
+    /// Tip number `index` (modulo the number of tips).
+    pub fn tip(&self, index: usize) -> Reply {
+        let tips = &self.knowledge.tips;
+        let Some(tip) = tips.get(index % tips.len().max(1)) else {
+            return Reply::new(
+                Command::Tip,
+                Kind::Error,
+                "No tips",
+                "The knowledge base has no tips.",
+                self.caveat(),
+            );
+        };
+        let mut r = Reply::new(
+            Command::Tip,
+            Kind::Tip,
+            "Relaxation tip",
+            tip.text.clone(),
+            self.caveat(),
+        );
+        r.sources = self.sources(&tip.evidence);
+        r
+    }
+
+    /// The daily tip post for a date.
+    pub fn daily_tip(&self, index: usize, date: chrono::NaiveDate) -> Reply {
+        let mut r = self.tip(index);
+        r.title = format!("Relaxation tip · {}", date.format("%A %-d %B %Y"));
+        r
+    }
+
+    fn topics(&self) -> Reply {
+        let mut r = Reply::new(
+            Command::Topics,
+            Kind::Topics,
+            "What I can answer",
+            format!(
+                "{} topics from {} source documents. Ask with `/benefits <topic>`, `/safe <topic>` or `/ask <question>`.",
+                self.knowledge.topics.len(),
+                self.knowledge.sources.len()
+            ),
+            self.caveat(),
+        );
+        for group in crate::knowledge::Group::ALL {
+            let lines: Vec<String> = self
+                .knowledge
+                .topics
+                .iter()
+                .filter(|t| t.group == group)
+                .map(|t| {
+                    let mut has = Vec::new();
+                    if t.benefits.is_some() {
+                        has.push("benefits");
+                    }
+                    if let Some(s) = &t.safety {
+                        has.push(match s.level {
+                            SafetyLevel::Avoid => "safety ⚠",
+                            _ => "safety",
+                        });
+                    }
+                    format!("`{}` {} ({})", t.id, t.title, has.join(", "))
+                })
+                .collect();
+            if !lines.is_empty() {
+                r.sections.push(Section {
+                    heading: group.label().to_owned(),
+                    lines,
+                });
+            }
+        }
+        r
+    }
+
+    fn about(&self) -> Reply {
+        let mut r = self.help(Kind::About);
+        r.command = Command::About;
+        r
+    }
+
+    fn help(&self, kind: Kind) -> Reply {
+        let mut r = Reply::new(
+            Command::Help,
+            kind,
+            "About massage-bot",
+            format!(
+                "I answer questions about the benefits and the safety of massage from a curated knowledge base built from {} web articles, and I cite which ones say so. Where the sources disagree on safety, I follow the more cautious one. I don't guess: what the sources don't cover, I say so. Version {}.",
+                self.knowledge.sources.len(),
+                env!("CARGO_PKG_VERSION")
+            ),
+            self.caveat(),
+        );
+        r.sections.push(Section {
+            heading: "Commands".to_owned(),
+            lines: vec![
+                "`/benefits <topic>` what massage may do for it".to_owned(),
+                "`/safe <topic>` when to be careful or avoid massage".to_owned(),
+                "`/ask <question>` a question in plain words".to_owned(),
+                "`/tip` a relaxation tip · `/topics` everything I know".to_owned(),
+            ],
+        });
+        r.sources = self
+            .knowledge
+            .sources
+            .iter()
+            .map(|s| SourceRef {
+                id: s.id.clone(),
+                title: s.title.clone(),
+            })
+            .collect();
+        r
+    }
+
+    /// Autocomplete for `/benefits` and `/safe`: at most `limit` topics,
+    /// ranked by the same matcher; empty input gives the most asked.
+    pub fn autocomplete(&self, partial: &str, intent: Intent, limit: usize) -> Vec<Choice> {
+        let mut order: Vec<TopicIndex> = if normalize::words(partial).is_empty() {
+            self.popular(self.knowledge.topics.len())
+        } else {
+            self.matcher
+                .rank(partial)
+                .into_iter()
+                .map(|s| s.topic)
+                .collect()
+        };
+        if order.is_empty() {
+            order = self.matcher.rank_prefix(partial);
+        }
+        order
+            .into_iter()
+            .take(limit)
+            .map(|t| {
+                let topic = &self.knowledge.topics[t];
+                let has = match intent {
+                    Intent::Benefits => topic.benefits.is_some(),
+                    Intent::Safe => topic.safety.is_some(),
+                };
+                let mut name = topic.title.clone();
+                if !has {
+                    name.push_str(match intent {
+                        Intent::Benefits => NOTE_SAFETY_ONLY,
+                        Intent::Safe => NOTE_NO_SAFETY,
+                    });
+                }
+                Choice {
+                    name: name
+                        .chars()
+                        .take(crate::render::limits::CHOICE_NAME)
+                        .collect(),
+                    value: topic.id.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Validates a submitted topic value: Discord lets users submit any text,
+    /// so this is the same matching as for typed words.
+    pub fn answer_topic(&self, intent: Intent, value: &str) -> Reply {
+        match TopicId::parse(value.trim())
+            .ok()
+            .and_then(|id| self.knowledge.topic(&id))
+        {
+            Some(topic) => {
+                let command = intent.command();
+                if let Some(pos) = self.knowledge.topics.iter().position(|t| t.id == topic.id) {
+                    self.asked[pos].fetch_add(1, Ordering::Relaxed);
+                }
+                let mut r = match intent {
+                    Intent::Benefits => self.benefits(command, topic),
+                    Intent::Safe => self.safety(command, topic),
+                };
+                r.intent = Some(intent);
+                r.query = topic.id.to_string();
+                r
+            }
+            None => self.answer(&match intent {
+                Intent::Benefits => Request::Benefits(value.to_owned()),
+                Intent::Safe => Request::Safe(value.to_owned()),
+            }),
+        }
+    }
+}
+
+/// When a question doesn't say, a topic the sources mainly warn about is
+/// answered with its safety note.
+fn default_intent(topic: &Topic) -> Intent {
+    match (&topic.benefits, &topic.safety) {
+        (_, Some(s)) if s.level == SafetyLevel::Avoid => Intent::Safe,
+        (Some(_), _) => Intent::Benefits,
+        (None, _) => Intent::Safe,
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if !s.chars().nth(1).is_some_and(char::is_uppercase) => {
+            f.to_lowercase().chain(c).collect()
+        }
+        _ => s.to_owned(),
+    }
+}
+
+impl Engine {
+    /// Loads the knowledge (embedded, or the file at `path`), builds the
+    /// index, and checks that every reply it can produce fits Discord's
+    /// limits. Every front end starts here, so all refuse a bad file alike.
+    pub fn load(
+        path: Option<&std::path::Path>,
+    ) -> Result<Engine, crate::knowledge::KnowledgeError> {
+        let knowledge = Knowledge::load_or_embedded(path)?;
+        let origin = path.map_or_else(
+            || "knowledge.toml (embedded)".to_owned(),
+            |p| p.display().to_string(),
+        );
+        let engine = Engine::new(knowledge);
+        let problems = engine.rendering_problems(&origin);
+        if problems.is_empty() {
+            Ok(engine)
+        } else {
+            Err(crate::knowledge::KnowledgeError::Invalid { origin, problems })
+        }
+    }
+
+    /// Every reply the knowledge can produce that would not fit Discord.
+    fn rendering_problems(&self, origin: &str) -> Vec<crate::knowledge::Problem> {
+        use crate::render::Card;
+        let mut problems = Vec::new();
+        let mut check = |reply: Reply, topic: Option<&TopicId>, what: &str| {
+            for p in Card::limit_problems(&reply) {
+                problems.push(crate::knowledge::Problem {
+                    location: origin.to_owned(),
+                    topic: topic.map(|t| t.to_string()),
+                    message: format!("{what} reply: {p}"),
+                });
+            }
+        };
+        for topic in &self.knowledge.topics {
+            check(
+                self.benefits(Command::Benefits, topic),
+                Some(&topic.id),
+                "/benefits",
+            );
+            check(self.safety(Command::Safe, topic), Some(&topic.id), "/safe");
+        }
+        for i in 0..self.knowledge.tips.len() {
+            check(self.tip(i), None, &format!("tip #{}", i + 1));
+        }
+        check(self.topics(), None, "/topics");
+        check(self.about(), None, "/about");
+        for topic in &self.knowledge.topics {
+            // An autocomplete choice is the title plus a short note.
+            if topic.title.chars().count() + CHOICE_NOTE_MAX > crate::render::limits::CHOICE_NAME {
+                problems.push(crate::knowledge::Problem {
+                    location: origin.to_owned(),
+                    topic: Some(topic.id.to_string()),
+                    message: "title too long for an autocomplete choice name".to_owned(),
+                });
+            }
+        }
+        problems
+    }
+}

@@ -1,0 +1,204 @@
+//! Operations: `/healthz` (200 while the gateway is connected, 503
+//! otherwise) and `/metrics` in Prometheus text format, served on
+//! `HEALTH_ADDR` when set.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+/// Upper bounds (seconds) of the answer latency histogram.
+const BUCKETS: [f64; 10] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
+];
+
+#[derive(Debug, Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// Counters shared by the bot and the health endpoint.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// (command, outcome) -> count.
+    commands: Mutex<BTreeMap<(String, &'static str), u64>>,
+    latency: Mutex<Histogram>,
+    tips_posted: AtomicU64,
+    tips_failed: AtomicU64,
+    reconnects: AtomicU64,
+    connected: AtomicBool,
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Metrics> {
+        Arc::new(Metrics::default())
+    }
+
+    /// Records one answered command. `command` comes from the bot's own
+    /// command table, so the label set stays small.
+    pub fn command(&self, command: &str, outcome: &'static str, latency: Duration) {
+        if let Ok(mut map) = self.commands.lock() {
+            *map.entry((command.to_owned(), outcome)).or_default() += 1;
+        }
+        if let Ok(mut h) = self.latency.lock() {
+            let secs = latency.as_secs_f64();
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                if secs <= *bound {
+                    h.counts[i] += 1;
+                }
+            }
+            h.count += 1;
+            h.sum += secs;
+        }
+    }
+
+    pub fn tip_posted(&self) {
+        self.tips_posted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn tip_failed(&self) {
+        self.tips_failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn gateway_reconnected(&self) {
+        self.reconnects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn set_connected(&self, connected: bool) {
+        self.connected.store(connected, Ordering::Relaxed);
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# HELP massage_bot_commands_total Commands answered, by command and outcome.\n",
+        );
+        out.push_str("# TYPE massage_bot_commands_total counter\n");
+        if let Ok(map) = self.commands.lock() {
+            for ((command, outcome), n) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "massage_bot_commands_total{{command=\"{command}\",outcome=\"{outcome}\"}} {n}"
+                );
+            }
+        }
+        out.push_str("# HELP massage_bot_answer_latency_seconds Time from receiving an interaction to the reply being accepted.\n");
+        out.push_str("# TYPE massage_bot_answer_latency_seconds histogram\n");
+        if let Ok(h) = self.latency.lock() {
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "massage_bot_answer_latency_seconds_bucket{{le=\"{bound}\"}} {}",
+                    h.counts[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "massage_bot_answer_latency_seconds_bucket{{le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(out, "massage_bot_answer_latency_seconds_sum {}", h.sum);
+            let _ = writeln!(out, "massage_bot_answer_latency_seconds_count {}", h.count);
+        }
+        let counters = [
+            (
+                "massage_bot_tips_posted_total",
+                "Daily tips posted.",
+                &self.tips_posted,
+            ),
+            (
+                "massage_bot_tips_failed_total",
+                "Daily tip posts that failed.",
+                &self.tips_failed,
+            ),
+            (
+                "massage_bot_gateway_reconnects_total",
+                "Gateway reconnections (resumes and re-identifies).",
+                &self.reconnects,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP massage_bot_gateway_connected 1 while the gateway is connected.\n# TYPE massage_bot_gateway_connected gauge\nmassage_bot_gateway_connected {}",
+            u8::from(self.is_connected())
+        );
+        out
+    }
+}
+
+async fn healthz(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
+    if m.is_connected() {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "gateway not connected\n")
+    }
+}
+
+async fn metrics(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        m.render(),
+    )
+}
+
+pub fn router(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(self::metrics))
+        .with_state(metrics)
+}
+
+/// Serves the endpoints until `shutdown` resolves.
+pub async fn serve(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "health endpoint listening");
+    axum::serve(listener, router(metrics))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_histogram() {
+        let m = Metrics::default();
+        m.command("benefits", "answered", Duration::from_micros(300));
+        m.command("benefits", "answered", Duration::from_millis(30));
+        m.tip_posted();
+        let text = m.render();
+        assert!(text
+            .contains("massage_bot_commands_total{command=\"benefits\",outcome=\"answered\"} 2"));
+        assert!(text.contains("massage_bot_answer_latency_seconds_bucket{le=\"0.0005\"} 1"));
+        assert!(text.contains("massage_bot_answer_latency_seconds_count 2"));
+        assert!(text.contains("massage_bot_tips_posted_total 1"));
+        assert!(text.contains("massage_bot_gateway_connected 0"));
+    }
+}

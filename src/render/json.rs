@@ -1,0 +1,37 @@
+use serde::Serialize;
+
+use crate::knowledge::TopicId;
+use crate::reply::{Command, Intent, Kind, Reply};
+
+/// One reply as a JSON object for `ask --json`: what tools and evaluation
+/// scripts read. `text` is exactly what the terminal shows.
+#[derive(Debug, Serialize)]
+pub struct JsonReply<'a> {
+    pub command: Command,
+    pub query: &'a str,
+    pub intent: Option<Intent>,
+    pub topic: Option<&'a TopicId>,
+    pub kind: Kind,
+    pub ephemeral: bool,
+    pub suggestions: Vec<&'a TopicId>,
+    pub sources: Vec<&'a str>,
+    pub safety_level: Option<&'static str>,
+    pub text: String,
+    pub caveat: &'a str,
+}
+
+pub fn json(reply: &Reply) -> JsonReply<'_> {
+    JsonReply {
+        command: reply.command,
+        query: &reply.query,
+        intent: reply.intent,
+        topic: reply.topic.as_ref(),
+        kind: reply.kind,
+        ephemeral: reply.is_private(),
+        suggestions: reply.suggestions.iter().map(|s| &s.id).collect(),
+        sources: reply.sources.iter().map(|s| s.id.as_str()).collect(),
+        safety_level: reply.safety.as_ref().map(|s| s.level.as_str()),
+        text: super::text(reply),
+        caveat: reply.caveat.as_str(),
+    }
+}

@@ -1,0 +1,924 @@
+//! SQLite backend: one file, WAL journal, `synchronous=FULL` so a committed
+//! setting survives a kill or power loss, `busy_timeout` so several handles
+//! (or processes) wait for each other instead of failing.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use tracing::{debug, error, info, warn};
+
+use super::migrations::MIGRATIONS;
+use super::url::DatabaseUrl;
+use super::{
+    nonce_for, Attempt, AttemptRequest, AttemptStatus, AttemptSummary, ChannelId, GuildId,
+    LastPost, Pause, Schedule, StorageError, TipSettings, TipStore,
+};
+use crate::tips::rotation::RotationState;
+
+/// How long a writer waits for another to finish before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const DATE_FMT: &str = "%Y-%m-%d";
+
+const SETTINGS_SELECT: &str = "
+    SELECT s.guild_id, s.channel_id, s.local_time, s.timezone, s.enabled,
+           s.paused_reason, s.paused_at, s.active_since,
+           s.last_posted_date, s.last_posted_at, s.updated_at,
+           a.local_date, a.status, a.tries, a.error
+    FROM tip_settings s
+    LEFT JOIN tip_attempts a
+      ON a.guild_id = s.guild_id
+     AND a.local_date = (SELECT MAX(x.local_date) FROM tip_attempts x
+                         WHERE x.guild_id = s.guild_id)";
+
+const ATTEMPT_SELECT: &str = "
+    SELECT guild_id, local_date, nonce, tip_index, channel_id, status, tries, manual,
+           started_at, posted_at, error
+    FROM tip_attempts WHERE guild_id = ?1 AND local_date = ?2";
+
+/// The SQLite [`TipStore`]. One connection behind a mutex: calls are short,
+/// and separate handles (other processes, tests) coordinate through SQLite.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+}
+
+impl SqliteStore {
+    /// Opens the database a `DATABASE_URL` names.
+    pub fn open_url(url: &str) -> Result<Self, StorageError> {
+        match DatabaseUrl::parse(url)? {
+            DatabaseUrl::SqliteFile(path) => Self::open(path),
+            DatabaseUrl::SqliteMemory => Self::open_in_memory(),
+        }
+    }
+
+    /// Opens (creating it and its directory if needed) a database file and
+    /// brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StorageError> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StorageError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path)?;
+        let store = Self::init(conn, Some(path.to_path_buf()))?;
+        info!(path = %path.display(), "tip store opened");
+        Ok(store)
+    }
+
+    /// A private in-memory database (nothing survives the process).
+    pub fn open_in_memory() -> Result<Self, StorageError> {
+        Self::init(Connection::open_in_memory()?, None)
+    }
+
+    fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Self, StorageError> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        if path.is_some() {
+            let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                // E.g. a file system without shared memory; still correct, slower.
+                warn!(%mode, "SQLite refused WAL journal mode");
+            }
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    /// The database file, if not in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// How many migrations the database has applied.
+    pub fn schema_version(&self) -> Result<i64, StorageError> {
+        Ok(self
+            .lock()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// The journal mode in effect ("wal" for files).
+    pub fn journal_mode(&self) -> Result<String, StorageError> {
+        Ok(self
+            .lock()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
+    }
+
+    /// The `synchronous` level in effect (2 = FULL).
+    pub fn synchronous(&self) -> Result<i64, StorageError> {
+        Ok(self
+            .lock()
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))?)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic mid-call leaves no open transaction (it rolls back on drop),
+        // so the connection is still usable.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.lock();
+        // IMMEDIATE takes the write lock up front, so read-then-write cannot
+        // fail with SQLITE_BUSY halfway (busy_timeout does not cover that).
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// Applies the missing migrations, each in its own IMMEDIATE transaction that
+/// re-reads the version, so two processes starting together migrate once.
+fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+    let supported = MIGRATIONS.len() as i64;
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > supported {
+            return Err(StorageError::SchemaTooNew {
+                found: version,
+                supported,
+            });
+        }
+        let Some(sql) = usize::try_from(version)
+            .ok()
+            .and_then(|v| MIGRATIONS.get(v))
+        else {
+            return Ok(());
+        };
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        info!(from = version, to = version + 1, "tip store migrated");
+    }
+}
+
+fn to_db(v: u64) -> i64 {
+    // Discord ids fit in 63 bits, but store any u64 losslessly.
+    v as i64
+}
+
+fn from_db(v: i64) -> u64 {
+    v as u64
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn date_str(d: NaiveDate) -> String {
+    d.format(DATE_FMT).to_string()
+}
+
+/// Columns of a settings row, before validation.
+struct RawSettings {
+    guild: i64,
+    channel: i64,
+    time: String,
+    tz: String,
+    enabled: bool,
+    paused_reason: Option<String>,
+    paused_at: Option<i64>,
+    active_since: i64,
+    last_posted_date: Option<String>,
+    last_posted_at: Option<i64>,
+    updated_at: i64,
+    att_date: Option<String>,
+    att_status: Option<String>,
+    att_tries: Option<i64>,
+    att_error: Option<String>,
+}
+
+impl RawSettings {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            guild: r.get(0)?,
+            channel: r.get(1)?,
+            time: r.get(2)?,
+            tz: r.get(3)?,
+            enabled: r.get(4)?,
+            paused_reason: r.get(5)?,
+            paused_at: r.get(6)?,
+            active_since: r.get(7)?,
+            last_posted_date: r.get(8)?,
+            last_posted_at: r.get(9)?,
+            updated_at: r.get(10)?,
+            att_date: r.get(11)?,
+            att_status: r.get(12)?,
+            att_tries: r.get(13)?,
+            att_error: r.get(14)?,
+        })
+    }
+
+    fn parse(self) -> Result<TipSettings, StorageError> {
+        let guild = from_db(self.guild);
+        let bad = |what: &str| StorageError::Corrupt {
+            guild,
+            what: what.to_owned(),
+        };
+        let instant =
+            |v: i64, what: &str| DateTime::from_timestamp_millis(v).ok_or_else(|| bad(what));
+        let date = |s: &str, what: &str| {
+            NaiveDate::parse_from_str(s, DATE_FMT).map_err(|_| bad(&format!("{what} {s:?}")))
+        };
+        let time = NaiveTime::parse_from_str(&self.time, "%H:%M")
+            .map_err(|_| bad(&format!("local_time {:?}", self.time)))?;
+        let tz: Tz = self
+            .tz
+            .parse()
+            .map_err(|_| bad(&format!("timezone {:?}", self.tz)))?;
+        let paused = match self.paused_reason {
+            Some(reason) => Some(Pause {
+                reason,
+                at: instant(self.paused_at.unwrap_or(self.updated_at), "paused_at")?,
+            }),
+            None => None,
+        };
+        let last_post = match (self.last_posted_date, self.last_posted_at) {
+            (Some(d), Some(at)) => Some(LastPost {
+                date: date(&d, "last_posted_date")?,
+                at: instant(at, "last_posted_at")?,
+            }),
+            _ => None,
+        };
+        let latest_attempt = match (self.att_date, self.att_status) {
+            (Some(d), Some(st)) => Some(AttemptSummary {
+                date: date(&d, "attempt date")?,
+                status: AttemptStatus::parse(&st).ok_or_else(|| bad("attempt status"))?,
+                tries: u32::try_from(self.att_tries.unwrap_or(0)).unwrap_or(0),
+                error: self.att_error,
+            }),
+            _ => None,
+        };
+        Ok(TipSettings {
+            guild: GuildId(guild),
+            schedule: Schedule {
+                channel: ChannelId(from_db(self.channel)),
+                time,
+                tz,
+            },
+            enabled: self.enabled,
+            paused,
+            active_since: instant(self.active_since, "active_since")?,
+            last_post,
+            latest_attempt,
+            updated_at: instant(self.updated_at, "updated_at")?,
+        })
+    }
+}
+
+fn read_settings(conn: &Connection, guild: GuildId) -> Result<Option<TipSettings>, StorageError> {
+    let sql = format!("{SETTINGS_SELECT} WHERE s.guild_id = ?1");
+    conn.query_row(&sql, [to_db(guild.0)], RawSettings::from_row)
+        .optional()?
+        .map(RawSettings::parse)
+        .transpose()
+}
+
+struct RawAttempt {
+    guild: i64,
+    date: String,
+    nonce: String,
+    tip_index: i64,
+    channel: i64,
+    status: String,
+    tries: i64,
+    manual: bool,
+    started_at: i64,
+    posted_at: Option<i64>,
+    error: Option<String>,
+}
+
+impl RawAttempt {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            guild: r.get(0)?,
+            date: r.get(1)?,
+            nonce: r.get(2)?,
+            tip_index: r.get(3)?,
+            channel: r.get(4)?,
+            status: r.get(5)?,
+            tries: r.get(6)?,
+            manual: r.get(7)?,
+            started_at: r.get(8)?,
+            posted_at: r.get(9)?,
+            error: r.get(10)?,
+        })
+    }
+
+    fn parse(self) -> Result<Attempt, StorageError> {
+        let guild = from_db(self.guild);
+        let bad = |what: &str| StorageError::Corrupt {
+            guild,
+            what: what.to_owned(),
+        };
+        let instant =
+            |v: i64, what: &str| DateTime::from_timestamp_millis(v).ok_or_else(|| bad(what));
+        Ok(Attempt {
+            guild: GuildId(guild),
+            date: NaiveDate::parse_from_str(&self.date, DATE_FMT)
+                .map_err(|_| bad("attempt date"))?,
+            nonce: self.nonce,
+            tip_index: usize::try_from(self.tip_index).map_err(|_| bad("tip_index"))?,
+            channel: ChannelId(from_db(self.channel)),
+            status: AttemptStatus::parse(&self.status).ok_or_else(|| bad("attempt status"))?,
+            tries: u32::try_from(self.tries).unwrap_or(u32::MAX),
+            manual: self.manual,
+            started_at: instant(self.started_at, "started_at")?,
+            posted_at: self
+                .posted_at
+                .map(|v| instant(v, "posted_at"))
+                .transpose()?,
+            error: self.error,
+        })
+    }
+}
+
+fn read_attempt(
+    conn: &Connection,
+    guild: GuildId,
+    date: NaiveDate,
+) -> Result<Option<Attempt>, StorageError> {
+    conn.query_row(
+        ATTEMPT_SELECT,
+        params![to_db(guild.0), date_str(date)],
+        RawAttempt::from_row,
+    )
+    .optional()?
+    .map(RawAttempt::parse)
+    .transpose()
+}
+
+fn read_rotation(conn: &Connection, guild: GuildId) -> Result<Option<RotationState>, StorageError> {
+    let row = conn
+        .query_row(
+            "SELECT seed, cycle, tip_order, position, last_tip FROM tip_rotation WHERE guild_id = ?1",
+            [to_db(guild.0)],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((seed, cycle, order, position, last)) = row else {
+        return Ok(None);
+    };
+    let order: Result<Vec<usize>, _> = order
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::parse::<usize>)
+        .collect();
+    let state = RotationState {
+        seed: from_db(seed),
+        cycle: from_db(cycle),
+        // Unreadable order: start over with a new one rather than fail posting.
+        order: order.unwrap_or_default(),
+        position: usize::try_from(position).unwrap_or(usize::MAX),
+        last: last.and_then(|l| usize::try_from(l).ok()),
+    };
+    Ok(Some(state))
+}
+
+fn write_rotation(
+    conn: &Connection,
+    guild: GuildId,
+    r: &RotationState,
+) -> Result<(), StorageError> {
+    let order = r
+        .order
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    conn.execute(
+        "INSERT INTO tip_rotation (guild_id, seed, cycle, tip_order, position, last_tip)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(guild_id) DO UPDATE SET seed = excluded.seed, cycle = excluded.cycle,
+           tip_order = excluded.tip_order, position = excluded.position,
+           last_tip = excluded.last_tip",
+        params![
+            to_db(guild.0),
+            to_db(r.seed),
+            to_db(r.cycle),
+            order,
+            i64::try_from(r.position).unwrap_or(i64::MAX),
+            r.last.and_then(|l| i64::try_from(l).ok()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Advances the stored rotation inside the caller's transaction.
+fn advance_rotation(
+    conn: &Connection,
+    guild: GuildId,
+    n_tips: usize,
+) -> Result<usize, StorageError> {
+    let mut r = read_rotation(conn, guild)?.unwrap_or_else(|| RotationState::for_guild(guild.0));
+    let tip = r.next(n_tips).ok_or(StorageError::NoTips)?;
+    write_rotation(conn, guild, &r)?;
+    Ok(tip)
+}
+
+impl TipStore for SqliteStore {
+    fn put_settings(
+        &self,
+        guild: GuildId,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+    ) -> Result<TipSettings, StorageError> {
+        let saved = self.write(|tx| {
+            tx.execute(
+                "INSERT INTO tip_settings (guild_id, channel_id, local_time, timezone, enabled,
+                     paused_reason, paused_at, active_since, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 1, NULL, NULL, ?5, ?5)
+                 ON CONFLICT(guild_id) DO UPDATE SET channel_id = excluded.channel_id,
+                     local_time = excluded.local_time, timezone = excluded.timezone,
+                     enabled = 1, paused_reason = NULL, paused_at = NULL,
+                     active_since = excluded.active_since, updated_at = excluded.updated_at",
+                params![
+                    to_db(guild.0),
+                    to_db(schedule.channel.0),
+                    schedule.time.format("%H:%M").to_string(),
+                    schedule.tz.name(),
+                    ms(now),
+                ],
+            )?;
+            read_settings(tx, guild)?.ok_or(StorageError::Corrupt {
+                guild: guild.0,
+                what: "settings vanished after insert".into(),
+            })
+        })?;
+        debug!(guild = guild.0, channel = schedule.channel.0, time = %schedule.time,
+               tz = schedule.tz.name(), "tip settings saved");
+        Ok(saved)
+    }
+
+    fn set_enabled(
+        &self,
+        guild: GuildId,
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TipSettings>, StorageError> {
+        self.write(|tx| {
+            let n = if enabled {
+                tx.execute(
+                    "UPDATE tip_settings SET
+                         active_since = CASE WHEN enabled = 0 OR paused_reason IS NOT NULL
+                                             THEN ?2 ELSE active_since END,
+                         enabled = 1, paused_reason = NULL, paused_at = NULL, updated_at = ?2
+                     WHERE guild_id = ?1",
+                    params![to_db(guild.0), ms(now)],
+                )?
+            } else {
+                tx.execute(
+                    "UPDATE tip_settings SET enabled = 0, updated_at = ?2 WHERE guild_id = ?1",
+                    params![to_db(guild.0), ms(now)],
+                )?
+            };
+            if n == 0 {
+                return Ok(None);
+            }
+            debug!(guild = guild.0, enabled, "tips toggled");
+            read_settings(tx, guild)
+        })
+    }
+
+    fn pause(
+        &self,
+        guild: GuildId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE tip_settings SET paused_reason = ?2, paused_at = ?3, updated_at = ?3
+                 WHERE guild_id = ?1",
+                params![to_db(guild.0), reason, ms(now)],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn unpause(&self, guild: GuildId) -> Result<bool, StorageError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE tip_settings SET paused_reason = NULL, paused_at = NULL
+                 WHERE guild_id = ?1 AND paused_reason IS NOT NULL",
+                [to_db(guild.0)],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StorageError> {
+        read_settings(&self.lock(), guild)
+    }
+
+    fn all_active(&self) -> Result<Vec<TipSettings>, StorageError> {
+        let conn = self.lock();
+        let sql = format!(
+            "{SETTINGS_SELECT} WHERE s.enabled = 1 AND s.paused_reason IS NULL ORDER BY s.guild_id"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], RawSettings::from_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            match row.map_err(StorageError::from).and_then(RawSettings::parse) {
+                Ok(s) => out.push(s),
+                Err(e) => error!(error = %e, "skipping unreadable tip settings row"),
+            }
+        }
+        Ok(out)
+    }
+
+    fn remove_guild(&self, guild: GuildId) -> Result<bool, StorageError> {
+        self.write(|tx| {
+            let g = to_db(guild.0);
+            tx.execute("DELETE FROM tip_attempts WHERE guild_id = ?1", [g])?;
+            tx.execute("DELETE FROM tip_rotation WHERE guild_id = ?1", [g])?;
+            Ok(tx.execute("DELETE FROM tip_settings WHERE guild_id = ?1", [g])? > 0)
+        })
+    }
+
+    fn begin_attempt(&self, req: &AttemptRequest) -> Result<Attempt, StorageError> {
+        let (g, date) = (req.guild, req.date);
+        self.write(|tx| {
+            if let Some(existing) = read_attempt(tx, g, date)? {
+                let reopen = match existing.status {
+                    AttemptStatus::Posted => false,
+                    AttemptStatus::Failed => req.manual,
+                    AttemptStatus::Pending => true,
+                };
+                if !reopen {
+                    return Ok(existing);
+                }
+                // The knowledge shrank since: the stored tip no longer exists.
+                let tip = if existing.tip_index < req.n_tips {
+                    existing.tip_index
+                } else {
+                    advance_rotation(tx, g, req.n_tips)?
+                };
+                tx.execute(
+                    "UPDATE tip_attempts SET status = 'pending', tries = tries + 1,
+                         channel_id = ?3, tip_index = ?4, error = NULL,
+                         manual = manual OR ?5
+                     WHERE guild_id = ?1 AND local_date = ?2",
+                    params![
+                        to_db(g.0),
+                        date_str(date),
+                        to_db(req.channel.0),
+                        i64::try_from(tip).unwrap_or(i64::MAX),
+                        req.manual,
+                    ],
+                )?;
+            } else {
+                let tip = advance_rotation(tx, g, req.n_tips)?;
+                tx.execute(
+                    "INSERT INTO tip_attempts (guild_id, local_date, nonce, tip_index, channel_id,
+                         status, tries, manual, started_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 1, ?6, ?7)",
+                    params![
+                        to_db(g.0),
+                        date_str(date),
+                        nonce_for(g, date),
+                        i64::try_from(tip).unwrap_or(i64::MAX),
+                        to_db(req.channel.0),
+                        req.manual,
+                        ms(req.now),
+                    ],
+                )?;
+            }
+            read_attempt(tx, g, date)?.ok_or(StorageError::NoAttempt { guild: g.0, date })
+        })
+    }
+
+    fn mark_posted(
+        &self,
+        guild: GuildId,
+        date: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE tip_attempts SET status = 'posted', posted_at = ?3, error = NULL
+                 WHERE guild_id = ?1 AND local_date = ?2",
+                params![to_db(guild.0), date_str(date), ms(at)],
+            )?;
+            if n == 0 {
+                return Err(StorageError::NoAttempt {
+                    guild: guild.0,
+                    date,
+                });
+            }
+            tx.execute(
+                "UPDATE tip_settings SET last_posted_date = ?2, last_posted_at = ?3
+                 WHERE guild_id = ?1 AND (last_posted_date IS NULL OR last_posted_date <= ?2)",
+                params![to_db(guild.0), date_str(date), ms(at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn mark_failed(
+        &self,
+        guild: GuildId,
+        date: NaiveDate,
+        reason: &str,
+        _at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE tip_attempts SET status = 'failed', error = ?3
+                 WHERE guild_id = ?1 AND local_date = ?2 AND status <> 'posted'",
+                params![to_db(guild.0), date_str(date), reason],
+            )?;
+            if n == 0 && read_attempt(tx, guild, date)?.is_none() {
+                return Err(StorageError::NoAttempt {
+                    guild: guild.0,
+                    date,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn attempt(&self, guild: GuildId, date: NaiveDate) -> Result<Option<Attempt>, StorageError> {
+        read_attempt(&self.lock(), guild, date)
+    }
+
+    fn next_tip(&self, guild: GuildId, n_tips: usize) -> Result<usize, StorageError> {
+        self.write(|tx| advance_rotation(tx, guild, n_tips))
+    }
+
+    fn rotation(&self, guild: GuildId) -> Result<Option<RotationState>, StorageError> {
+        read_rotation(&self.lock(), guild)
+    }
+
+    fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StorageError> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM tip_attempts WHERE local_date < ?1",
+                [date_str(before)],
+            )?)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use std::collections::HashSet;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap()
+    }
+    fn sched() -> Schedule {
+        Schedule {
+            channel: ChannelId(10),
+            time: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            tz: Tz::Europe__Berlin,
+        }
+    }
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
+    }
+    fn req(guild: u64, manual: bool) -> AttemptRequest {
+        AttemptRequest {
+            guild: GuildId(guild),
+            date: day(),
+            channel: ChannelId(10),
+            n_tips: 4,
+            now: now(),
+            manual,
+        }
+    }
+
+    #[test]
+    fn settings_round_trip_including_big_ids() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let g = GuildId(u64::MAX - 5);
+        let mut sc = sched();
+        sc.channel = ChannelId(u64::MAX);
+        let saved = s.put_settings(g, &sc, now()).unwrap();
+        assert_eq!(saved.guild, g);
+        assert_eq!(saved.schedule, sc);
+        assert!(saved.is_active());
+        assert_eq!(saved.active_since, now());
+        assert_eq!(s.get(g).unwrap(), Some(saved));
+        assert_eq!(s.get(GuildId(1)).unwrap(), None);
+    }
+
+    #[test]
+    fn rotation_continues_after_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let g = GuildId(99);
+        let mut seen = Vec::new();
+        {
+            let s = SqliteStore::open(&path).unwrap();
+            for _ in 0..3 {
+                seen.push(s.next_tip(g, 7).unwrap());
+            }
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        for _ in 3..7 {
+            seen.push(s.next_tip(g, 7).unwrap());
+        }
+        let uniq: HashSet<_> = seen.iter().collect();
+        assert_eq!(uniq.len(), 7, "{seen:?}");
+        // Same sequence as an uninterrupted rotation.
+        let mut r = RotationState::for_guild(g.0);
+        let expected: Vec<usize> = (0..7).map(|_| r.next(7).unwrap()).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn next_tip_without_tips_is_an_error() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        assert!(matches!(
+            s.next_tip(GuildId(1), 0),
+            Err(StorageError::NoTips)
+        ));
+    }
+
+    #[test]
+    fn attempt_lifecycle() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        s.put_settings(GuildId(1), &sched(), now()).unwrap();
+        let a = s.begin_attempt(&req(1, false)).unwrap();
+        assert_eq!(a.status, AttemptStatus::Pending);
+        assert_eq!(a.tries, 1);
+        assert_eq!(a.nonce, nonce_for(GuildId(1), day()));
+        // A second begin (as after a crash) resends the same tip and nonce.
+        let b = s.begin_attempt(&req(1, false)).unwrap();
+        assert_eq!(
+            (b.nonce.as_str(), b.tip_index, b.tries),
+            (a.nonce.as_str(), a.tip_index, 2)
+        );
+        s.mark_posted(GuildId(1), day(), now()).unwrap();
+        let c = s.begin_attempt(&req(1, true)).unwrap();
+        assert_eq!(c.status, AttemptStatus::Posted);
+        assert_eq!(c.tries, 2);
+        let st = s.get(GuildId(1)).unwrap().unwrap();
+        assert_eq!(
+            st.last_post,
+            Some(LastPost {
+                date: day(),
+                at: now()
+            })
+        );
+        assert_eq!(st.latest_attempt.unwrap().status, AttemptStatus::Posted);
+        // Failing never undoes a success.
+        s.mark_failed(GuildId(1), day(), "late error", now())
+            .unwrap();
+        assert_eq!(
+            s.attempt(GuildId(1), day()).unwrap().unwrap().status,
+            AttemptStatus::Posted
+        );
+    }
+
+    #[test]
+    fn failed_day_reopens_only_manually() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let a = s.begin_attempt(&req(2, false)).unwrap();
+        s.mark_failed(GuildId(2), day(), "gave up", now()).unwrap();
+        let b = s.begin_attempt(&req(2, false)).unwrap();
+        assert_eq!(b.status, AttemptStatus::Failed);
+        assert_eq!(b.error.as_deref(), Some("gave up"));
+        let c = s.begin_attempt(&req(2, true)).unwrap();
+        assert_eq!(c.status, AttemptStatus::Pending);
+        assert!(c.manual);
+        assert_eq!((c.nonce, c.tip_index), (a.nonce, a.tip_index));
+    }
+
+    #[test]
+    fn marking_without_attempt_is_an_error() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        assert!(matches!(
+            s.mark_posted(GuildId(3), day(), now()),
+            Err(StorageError::NoAttempt { .. })
+        ));
+        assert!(matches!(
+            s.mark_failed(GuildId(3), day(), "x", now()),
+            Err(StorageError::NoAttempt { .. })
+        ));
+    }
+
+    #[test]
+    fn shrunk_knowledge_reassigns_pending_tip() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let first = s.begin_attempt(&req(4, false)).unwrap();
+        s.lock()
+            .execute(
+                "UPDATE tip_attempts SET tip_index = 40 WHERE guild_id = 4",
+                [],
+            )
+            .unwrap();
+        let again = s.begin_attempt(&req(4, false)).unwrap();
+        assert!(again.tip_index < 4);
+        assert_eq!(again.nonce, first.nonce);
+        assert_eq!(again.tries, 2);
+    }
+
+    #[test]
+    fn pause_enable_disable() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let g = GuildId(5);
+        assert_eq!(s.set_enabled(g, true, now()).unwrap(), None);
+        assert!(!s.pause(g, "x", now()).unwrap());
+        s.put_settings(g, &sched(), now()).unwrap();
+        assert!(s.pause(g, "channel deleted (HTTP 404)", now()).unwrap());
+        let p = s.get(g).unwrap().unwrap();
+        assert_eq!(
+            p.paused.as_ref().unwrap().reason,
+            "channel deleted (HTTP 404)"
+        );
+        assert!(s.all_active().unwrap().is_empty());
+        let later = now() + chrono::Duration::hours(1);
+        let on = s.set_enabled(g, true, later).unwrap().unwrap();
+        assert!(on.is_active());
+        assert_eq!(on.active_since, later);
+        // Enabling something already on keeps its active_since.
+        let on2 = s
+            .set_enabled(g, true, later + chrono::Duration::hours(1))
+            .unwrap()
+            .unwrap();
+        assert_eq!(on2.active_since, later);
+        let off = s.set_enabled(g, false, later).unwrap().unwrap();
+        assert!(!off.enabled);
+        assert!(s.all_active().unwrap().is_empty());
+        s.put_settings(g, &sched(), later).unwrap();
+        assert!(s.pause(g, "gone", later).unwrap());
+        assert!(s.unpause(g).unwrap());
+        assert!(!s.unpause(g).unwrap());
+        assert_eq!(s.all_active().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn corrupt_row_is_skipped_not_fatal() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        s.put_settings(GuildId(1), &sched(), now()).unwrap();
+        s.put_settings(GuildId(2), &sched(), now()).unwrap();
+        s.lock()
+            .execute(
+                "UPDATE tip_settings SET timezone = 'Mars/Base' WHERE guild_id = 1",
+                [],
+            )
+            .unwrap();
+        let all = s.all_active().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].guild, GuildId(2));
+        assert!(matches!(
+            s.get(GuildId(1)),
+            Err(StorageError::Corrupt { guild: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn remove_and_prune() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        s.put_settings(GuildId(1), &sched(), now()).unwrap();
+        s.begin_attempt(&req(1, false)).unwrap();
+        s.begin_attempt(&req(2, false)).unwrap();
+        assert_eq!(s.prune_attempts(day()).unwrap(), 0);
+        assert_eq!(s.prune_attempts(day().succ_opt().unwrap()).unwrap(), 2);
+        assert!(s.remove_guild(GuildId(1)).unwrap());
+        assert!(!s.remove_guild(GuildId(1)).unwrap());
+        assert_eq!(s.get(GuildId(1)).unwrap(), None);
+        assert_eq!(s.rotation(GuildId(1)).unwrap(), None);
+    }
+
+    #[test]
+    fn seconds_are_dropped_from_time() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let mut sc = sched();
+        sc.time = NaiveTime::from_hms_opt(9, 15, 42).unwrap();
+        let saved = s.put_settings(GuildId(1), &sc, now()).unwrap();
+        assert_eq!(
+            saved.schedule.time,
+            NaiveTime::from_hms_opt(9, 15, 0).unwrap()
+        );
+    }
+}

@@ -1,0 +1,752 @@
+//! The one tip scheduler of the process: sleeps until the next due post,
+//! wakes on a settings change or shutdown, and posts due tips one after
+//! another.
+//!
+//! Exactly-once per local day rests on the store, not on memory: an attempt
+//! row is written before sending and confirmed after, so a restart resends an
+//! unconfirmed post with the same nonce and never re-posts a confirmed one.
+//! Retries are scheduled, never slept inline, so one failing server cannot
+//! hold up the others.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, error, info, warn};
+
+use super::clock::Clock;
+use super::schedule::{day_start, local_date, plan, Plan};
+use super::{PostError, TipPost, TipPoster};
+use crate::storage::{
+    Attempt, AttemptRequest, AttemptStatus, GuildId, StorageError, TipSettings, TipStore,
+};
+
+/// Tuning knobs; the defaults suit Discord.
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    /// Real-time pause after each post, keeping a burst of due servers well
+    /// under Discord's global limit of 50 requests per second. Zero in tests.
+    pub pacing: Duration,
+    /// Real-time limit on one post; a hung request is treated as retryable
+    /// (the resend carries the same nonce).
+    pub post_timeout: Duration,
+    /// First retry delay after a 429/5xx without `retry_after`; doubles.
+    pub backoff_initial: Duration,
+    /// Longest retry delay.
+    pub backoff_max: Duration,
+    /// Clock time to wait before retrying after a storage error.
+    pub store_retry: Duration,
+    /// Attempt rows older than this many days are deleted (daily).
+    pub keep_attempt_days: u32,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self {
+            pacing: Duration::from_millis(40),
+            post_timeout: Duration::from_secs(30),
+            backoff_initial: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(600),
+            store_retry: Duration::from_secs(30),
+            keep_attempt_days: 30,
+        }
+    }
+}
+
+/// Longest the loop sleeps without re-checking (prunes, clock oddities).
+const MAX_IDLE: chrono::Duration = chrono::Duration::hours(1);
+
+/// A `retry_after` longer than this is treated as this (a bogus header must
+/// not silence a server for days).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// A manual `/tips now` that did post, or found today already posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostNowOutcome {
+    Posted {
+        date: NaiveDate,
+        tip_index: usize,
+    },
+    /// Today's tip was already posted; nothing was sent.
+    AlreadyPosted {
+        date: NaiveDate,
+        at: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PostNowError {
+    #[error("tips are not set up for this server")]
+    NotConfigured,
+    #[error("there are no tips in the knowledge base")]
+    NoTips,
+    /// The channel is gone or forbidden; the server's tips are now paused.
+    #[error("cannot post in the tips channel (HTTP {status}): {reason}")]
+    Gone { status: u16, reason: String },
+    /// Discord is busy; `will_retry` if the scheduler will retry by itself.
+    #[error("Discord is busy: {reason}")]
+    Busy { reason: String, will_retry: bool },
+    #[error("post failed: {0}")]
+    Failed(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the tip scheduler is not running")]
+    Stopped,
+}
+
+enum Command {
+    Reload,
+    PostNow {
+        guild: GuildId,
+        reply: oneshot::Sender<Result<PostNowOutcome, PostNowError>>,
+    },
+}
+
+/// What the loop is doing, for [`SchedulerHandle::settled`].
+#[derive(Debug, Clone, Copy)]
+enum LoopStatus {
+    Starting,
+    Busy,
+    /// Sleeping until `wake` with `processed` commands handled.
+    Idle {
+        wake: DateTime<Utc>,
+        processed: u64,
+    },
+    Stopped,
+}
+
+/// A cheap, cloneable way to reach the running scheduler (store it in the
+/// bot's shared data).
+#[derive(Clone)]
+pub struct SchedulerHandle {
+    tx: mpsc::UnboundedSender<Command>,
+    sent: Arc<AtomicU64>,
+    status: watch::Receiver<LoopStatus>,
+    now: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+}
+
+impl std::fmt::Debug for SchedulerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchedulerHandle")
+            .field("status", &*self.status.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SchedulerHandle {
+    fn send(&self, cmd: Command) -> bool {
+        // Count before sending so `settled` never misses a queued command.
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        if self.tx.send(cmd).is_err() {
+            self.sent.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Tells the scheduler that settings changed in the store (call after
+    /// every `/tips set`, `/tips off`, pause or removal), so it re-plans.
+    pub fn notify(&self) {
+        if !self.send(Command::Reload) {
+            debug!("tip scheduler not running; notify ignored");
+        }
+    }
+
+    /// Posts today's tip now (`/tips now`). It counts as today's post: the
+    /// scheduled one does not post again today, and if today's tip was
+    /// already posted nothing is sent. Runs inside the scheduler loop, so it
+    /// never races a scheduled post for the same server.
+    pub async fn post_now(&self, guild: GuildId) -> Result<PostNowOutcome, PostNowError> {
+        let (reply, rx) = oneshot::channel();
+        if !self.send(Command::PostNow { guild, reply }) {
+            return Err(PostNowError::Stopped);
+        }
+        rx.await.unwrap_or(Err(PostNowError::Stopped))
+    }
+
+    /// Resolves once the scheduler has handled every command sent so far and
+    /// everything due at the clock's current time, and is asleep (or has
+    /// stopped). For tests driving a `ManualClock`: advance, then settle.
+    /// Never resolves if the scheduler was created but never run.
+    pub async fn settled(&self) {
+        let mut rx = self.status.clone();
+        loop {
+            match *rx.borrow_and_update() {
+                LoopStatus::Stopped => return,
+                LoopStatus::Idle { wake, processed }
+                    if processed >= self.sent.load(Ordering::SeqCst) && (self.now)() < wake =>
+                {
+                    return
+                }
+                _ => {}
+            }
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Whether the scheduler loop has stopped (or was dropped unrun).
+    pub fn is_stopped(&self) -> bool {
+        matches!(*self.status.borrow(), LoopStatus::Stopped) || self.tx.is_closed()
+    }
+}
+
+/// A scheduled retry (or a hold after a storage error) for one server's day.
+#[derive(Debug, Clone, Copy)]
+struct Retry {
+    date: NaiveDate,
+    tries: u32,
+    at: DateTime<Utc>,
+}
+
+struct GuildState {
+    settings: TipSettings,
+    retry: Option<Retry>,
+}
+
+/// The daily tip scheduler. Create one per process, take a [`handle`],
+/// then spawn [`run`].
+///
+/// [`handle`]: Scheduler::handle
+/// [`run`]: Scheduler::run
+pub struct Scheduler<S: TipStore + ?Sized, P: TipPoster, C: Clock> {
+    store: Arc<S>,
+    poster: Arc<P>,
+    clock: Arc<C>,
+    n_tips: usize,
+    config: SchedulerConfig,
+    tx: mpsc::UnboundedSender<Command>,
+    rx: mpsc::UnboundedReceiver<Command>,
+    sent: Arc<AtomicU64>,
+    status: watch::Sender<LoopStatus>,
+    processed: u64,
+    guilds: HashMap<GuildId, GuildState>,
+    dirty: bool,
+    last_prune: Option<NaiveDate>,
+}
+
+/// What happened to one send, for logs and `/tips now`.
+enum Sent {
+    Posted,
+    Gone { status: u16, reason: String },
+    Retrying { reason: String },
+    GaveUp { reason: String },
+    Failed { reason: String },
+}
+
+impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
+    /// `n_tips` is `Knowledge::tips.len()`; with 0 nothing is posted.
+    pub fn new(store: Arc<S>, poster: Arc<P>, clock: Arc<C>, n_tips: usize) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (status, _) = watch::channel(LoopStatus::Starting);
+        Self {
+            store,
+            poster,
+            clock,
+            n_tips,
+            config: SchedulerConfig::default(),
+            tx,
+            rx,
+            sent: Arc::new(AtomicU64::new(0)),
+            status,
+            processed: 0,
+            guilds: HashMap::new(),
+            dirty: true,
+            last_prune: None,
+        }
+    }
+
+    pub fn with_config(mut self, config: SchedulerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    pub fn handle(&self) -> SchedulerHandle {
+        let clock = Arc::clone(&self.clock);
+        SchedulerHandle {
+            tx: self.tx.clone(),
+            sent: Arc::clone(&self.sent),
+            status: self.status.subscribe(),
+            now: Arc::new(move || clock.now()),
+        }
+    }
+
+    /// Runs until `shutdown` becomes true (or its sender is dropped). A post
+    /// in flight is finished first; an unconfirmed one is resent with the
+    /// same nonce by the next process.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        info!(n_tips = self.n_tips, "tip scheduler started");
+        if self.n_tips == 0 {
+            warn!("no tips in the knowledge base; daily tips will not be posted");
+        }
+        'outer: loop {
+            if stop_requested(&mut shutdown) {
+                break;
+            }
+            self.status.send_replace(LoopStatus::Busy);
+            self.drain_commands().await;
+            let now = self.clock.now();
+            if self.dirty {
+                if let Err(e) = self.reload() {
+                    error!(error = %e, "cannot load tip settings; retrying");
+                    let wake = add(now, self.config.store_retry);
+                    if !self.idle_until(wake, &mut shutdown).await {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            self.prune(now);
+            let due = self.due(now);
+            if !due.is_empty() {
+                debug!(count = due.len(), "tips due");
+                for guild in due {
+                    if stop_requested(&mut shutdown) {
+                        break 'outer;
+                    }
+                    // Interactive `/tips now` goes before a long batch.
+                    self.drain_commands().await;
+                    if self.process(guild).await && !self.config.pacing.is_zero() {
+                        tokio::time::sleep(self.config.pacing).await;
+                    }
+                }
+                continue;
+            }
+            let wake = self.next_wake(now);
+            if !self.idle_until(wake, &mut shutdown).await {
+                break;
+            }
+        }
+        self.status.send_replace(LoopStatus::Stopped);
+        info!("tip scheduler stopped");
+    }
+
+    /// Sleeps until `wake`, a command or shutdown. `false` on shutdown.
+    async fn idle_until(
+        &mut self,
+        wake: DateTime<Utc>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> bool {
+        enum Event {
+            Wake,
+            Shutdown,
+            Command(Option<Command>),
+        }
+        self.status.send_replace(LoopStatus::Idle {
+            wake,
+            processed: self.processed,
+        });
+        debug!(%wake, "tip scheduler sleeping");
+        let event = tokio::select! {
+            biased;
+            _ = shutdown.changed() => Event::Shutdown,
+            cmd = self.rx.recv() => Event::Command(cmd),
+            _ = self.clock.sleep_until(wake) => Event::Wake,
+        };
+        self.status.send_replace(LoopStatus::Busy);
+        match event {
+            Event::Shutdown => !stop_requested(shutdown),
+            Event::Command(Some(cmd)) => {
+                self.handle_command(cmd).await;
+                true
+            }
+            // Unreachable while we hold a sender; stop rather than spin.
+            Event::Command(None) => false,
+            Event::Wake => true,
+        }
+    }
+
+    async fn drain_commands(&mut self) {
+        while let Ok(cmd) = self.rx.try_recv() {
+            self.handle_command(cmd).await;
+        }
+    }
+
+    async fn handle_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Reload => self.dirty = true,
+            Command::PostNow { guild, reply } => {
+                let result = self.post_now(guild).await;
+                if let Err(e) = &result {
+                    info!(guild = guild.0, error = %e, "manual tip not posted");
+                }
+                // The caller may have given up waiting; nothing to do then.
+                let _ = reply.send(result);
+            }
+        }
+        self.processed += 1;
+    }
+
+    fn reload(&mut self) -> Result<(), StorageError> {
+        let all = self.store.all_active()?;
+        let mut old = std::mem::take(&mut self.guilds);
+        for settings in all {
+            let retry = old.remove(&settings.guild).and_then(|g| g.retry);
+            self.guilds
+                .insert(settings.guild, GuildState { settings, retry });
+        }
+        self.dirty = false;
+        debug!(guilds = self.guilds.len(), "tip settings loaded");
+        Ok(())
+    }
+
+    /// Re-reads one server after a change, so planning sees the new state.
+    fn refresh(&mut self, guild: GuildId) -> Result<(), StorageError> {
+        match self.store.get(guild)? {
+            Some(settings) if settings.is_active() => {
+                let retry = self.guilds.remove(&guild).and_then(|g| g.retry);
+                self.guilds.insert(guild, GuildState { settings, retry });
+            }
+            _ => {
+                self.guilds.remove(&guild);
+            }
+        }
+        Ok(())
+    }
+
+    fn prune(&mut self, now: DateTime<Utc>) {
+        let today = now.date_naive();
+        if self.last_prune == Some(today) {
+            return;
+        }
+        let before = today - chrono::Days::new(u64::from(self.config.keep_attempt_days));
+        match self.store.prune_attempts(before) {
+            Ok(n) => {
+                self.last_prune = Some(today);
+                if n > 0 {
+                    info!(deleted = n, %before, "old tip attempts pruned");
+                }
+            }
+            Err(e) => warn!(error = %e, "cannot prune old tip attempts"),
+        }
+    }
+
+    /// Servers with a post due at `now` and not held back by a retry,
+    /// in slot order (so the longest-waiting go first).
+    fn due(&self, now: DateTime<Utc>) -> Vec<GuildId> {
+        if self.n_tips == 0 {
+            return Vec::new();
+        }
+        let mut due: Vec<(DateTime<Utc>, GuildId)> = self
+            .guilds
+            .iter()
+            .filter_map(|(&g, st)| match plan(&st.settings, now) {
+                Plan::Due { date, slot, .. } => {
+                    let held = st.retry.is_some_and(|r| r.date == date && r.at > now);
+                    (!held).then_some((slot, g))
+                }
+                _ => None,
+            })
+            .collect();
+        due.sort_unstable();
+        due.into_iter().map(|(_, g)| g).collect()
+    }
+
+    fn next_wake(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let mut wake = now
+            .checked_add_signed(MAX_IDLE)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if self.n_tips == 0 {
+            return wake;
+        }
+        for st in self.guilds.values() {
+            let at = match plan(&st.settings, now) {
+                Plan::Due { date, .. } => match st.retry {
+                    Some(r) if r.date == date => r.at,
+                    _ => now,
+                },
+                Plan::Wait { at, .. } => at,
+                Plan::Idle => continue,
+            };
+            wake = wake.min(at);
+        }
+        wake
+    }
+
+    fn hold(&mut self, guild: GuildId, date: NaiveDate, at: DateTime<Utc>) {
+        if let Some(st) = self.guilds.get_mut(&guild) {
+            let tries = st.retry.filter(|r| r.date == date).map_or(0, |r| r.tries);
+            st.retry = Some(Retry { date, tries, at });
+        }
+    }
+
+    /// Posts one due server's tip if it is still due. `true` if it sent.
+    async fn process(&mut self, guild: GuildId) -> bool {
+        let now = self.clock.now();
+        let Some(cached) = self.guilds.get(&guild) else {
+            return false;
+        };
+        let cached_date = local_date(now, cached.settings.schedule.tz);
+        let store_retry = add(now, self.config.store_retry);
+        // Fresh settings: a `/tips` change may have landed since planning.
+        let settings = match self.store.get(guild) {
+            Ok(Some(s)) if s.is_active() => s,
+            Ok(_) => {
+                self.guilds.remove(&guild);
+                return false;
+            }
+            Err(e) => {
+                error!(guild = guild.0, error = %e, "cannot read tip settings; will retry");
+                self.hold(guild, cached_date, store_retry);
+                return false;
+            }
+        };
+        let plan_now = plan(&settings, now);
+        if let Some(st) = self.guilds.get_mut(&guild) {
+            st.settings = settings.clone();
+        }
+        let Plan::Due { date, slot, resume } = plan_now else {
+            return false;
+        };
+        let req = AttemptRequest {
+            guild,
+            date,
+            channel: settings.schedule.channel,
+            n_tips: self.n_tips,
+            now,
+            manual: false,
+        };
+        let attempt = match self.store.begin_attempt(&req) {
+            Ok(a) => a,
+            Err(e) => {
+                error!(guild = guild.0, %date, error = %e, "cannot record tip attempt; will retry");
+                self.hold(guild, date, store_retry);
+                return false;
+            }
+        };
+        if attempt.status != AttemptStatus::Pending {
+            // Settled by an earlier process (or a stale cache): nothing to send.
+            debug!(guild = guild.0, %date, status = ?attempt.status, "tip already settled today");
+            if self.refresh(guild).is_err()
+                || matches!(plan_of(&self.guilds, guild, now), Some(Plan::Due { .. }))
+            {
+                let until = day_start_after(date, &settings).unwrap_or(store_retry);
+                self.hold(guild, date, until);
+            }
+            return false;
+        }
+        let late_secs = (now - slot).num_seconds();
+        if resume {
+            info!(guild = guild.0, %date, nonce = %attempt.nonce, tries = attempt.tries,
+                  "resending unconfirmed tip with the same nonce");
+        }
+        let result = self.send(&attempt, false).await;
+        let sent = self.record(&settings, &attempt, result);
+        match &sent {
+            Sent::Posted => info!(guild = guild.0, channel = attempt.channel.0, %date,
+                tip = attempt.tip_index, nonce = %attempt.nonce, tries = attempt.tries,
+                late_secs, "daily tip posted"),
+            Sent::Retrying { reason } => warn!(guild = guild.0, %date, %reason,
+                "daily tip not posted; retry scheduled"),
+            Sent::GaveUp { reason } | Sent::Failed { reason } => error!(guild = guild.0,
+                %date, %reason, "daily tip not posted; giving up for today"),
+            Sent::Gone { status, reason } => warn!(guild = guild.0, channel = attempt.channel.0,
+                status, %reason, "tips channel unavailable; tips paused for this server"),
+        }
+        true
+    }
+
+    async fn send(&self, attempt: &Attempt, manual: bool) -> Result<(), PostError> {
+        let post = TipPost {
+            guild: attempt.guild,
+            channel: attempt.channel,
+            tip_index: attempt.tip_index,
+            date: attempt.date,
+            nonce: attempt.nonce.clone(),
+            manual,
+            resend: attempt.tries > 1,
+        };
+        // A task of its own, so a panicking poster cannot take the loop down;
+        // awaited (or aborted) before the next post, so one is in flight.
+        let poster = Arc::clone(&self.poster);
+        let mut task = tokio::spawn(async move { poster.post(post).await });
+        match tokio::time::timeout(self.config.post_timeout, &mut task).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                error!(guild = attempt.guild.0, error = %e, "tip poster panicked");
+                Err(PostError::Other(format!(
+                    "internal error while posting: {e}"
+                )))
+            }
+            Err(_) => {
+                task.abort();
+                Err(PostError::Retryable {
+                    retry_after: None,
+                    reason: format!("no answer within {:?}", self.config.post_timeout),
+                })
+            }
+        }
+    }
+
+    /// Stores the result of a send and plans what comes next for the server.
+    fn record(
+        &mut self,
+        settings: &TipSettings,
+        attempt: &Attempt,
+        result: Result<(), PostError>,
+    ) -> Sent {
+        let (guild, date) = (attempt.guild, attempt.date);
+        let now = self.clock.now();
+        let store_retry = add(now, self.config.store_retry);
+        let mut stored = true;
+        let sent = match result {
+            Ok(()) => {
+                if let Err(e) = self.store.mark_posted(guild, date, now) {
+                    // Posted but not recorded: a resend would carry the same
+                    // nonce, but hold this server so we do not try at once.
+                    error!(guild = guild.0, %date, error = %e, "tip posted but not recorded");
+                    stored = false;
+                }
+                Sent::Posted
+            }
+            Err(PostError::Gone { status, reason }) => {
+                let why = format!("{reason} (HTTP {status})");
+                let paused = self.store.pause(guild, &why, now);
+                let failed = self.store.mark_failed(guild, date, &why, now);
+                if let Err(e) = paused.map(|_| ()).and(failed) {
+                    error!(guild = guild.0, error = %e, "cannot record paused tips");
+                    stored = false;
+                }
+                self.guilds.remove(&guild);
+                Sent::Gone { status, reason }
+            }
+            Err(PostError::Retryable {
+                retry_after,
+                reason,
+            }) => {
+                let prev = self
+                    .guilds
+                    .get(&guild)
+                    .and_then(|g| g.retry)
+                    .filter(|r| r.date == date)
+                    .map_or(0, |r| r.tries);
+                let tries = prev.saturating_add(1);
+                let delay = retry_after
+                    .map(|d| d.min(MAX_RETRY_AFTER))
+                    .unwrap_or_else(|| self.backoff(tries));
+                let at = add(now, delay);
+                match day_start_after(date, settings) {
+                    Some(deadline) if at < deadline => {
+                        if let Some(st) = self.guilds.get_mut(&guild) {
+                            st.retry = Some(Retry { date, tries, at });
+                        }
+                        debug!(guild = guild.0, %date, tries, retry_in = ?delay, "retry scheduled");
+                        return Sent::Retrying { reason };
+                    }
+                    _ => {
+                        let why =
+                            format!("gave up at local midnight after {tries} tries: {reason}");
+                        if let Err(e) = self.store.mark_failed(guild, date, &why, now) {
+                            error!(guild = guild.0, error = %e, "cannot record failed tip");
+                            stored = false;
+                        }
+                        Sent::GaveUp { reason: why }
+                    }
+                }
+            }
+            Err(PostError::Other(reason)) => {
+                if let Err(e) = self.store.mark_failed(guild, date, &reason, now) {
+                    error!(guild = guild.0, error = %e, "cannot record failed tip");
+                    stored = false;
+                }
+                Sent::Failed { reason }
+            }
+        };
+        if let Some(st) = self.guilds.get_mut(&guild) {
+            st.retry = None;
+        }
+        if !stored || self.refresh(guild).is_err() {
+            self.hold(guild, date, store_retry);
+        }
+        sent
+    }
+
+    fn backoff(&self, tries: u32) -> Duration {
+        let factor = 2u32.saturating_pow(tries.saturating_sub(1).min(20));
+        self.config
+            .backoff_initial
+            .saturating_mul(factor)
+            .min(self.config.backoff_max)
+    }
+
+    async fn post_now(&mut self, guild: GuildId) -> Result<PostNowOutcome, PostNowError> {
+        if self.n_tips == 0 {
+            return Err(PostNowError::NoTips);
+        }
+        let settings = self.store.get(guild)?.ok_or(PostNowError::NotConfigured)?;
+        let now = self.clock.now();
+        let date = local_date(now, settings.schedule.tz);
+        let attempt = self.store.begin_attempt(&AttemptRequest {
+            guild,
+            date,
+            channel: settings.schedule.channel,
+            n_tips: self.n_tips,
+            now,
+            manual: true,
+        })?;
+        if attempt.status == AttemptStatus::Posted {
+            return Ok(PostNowOutcome::AlreadyPosted {
+                date,
+                at: attempt.posted_at,
+            });
+        }
+        let result = self.send(&attempt, true).await;
+        let sent = self.record(&settings, &attempt, result);
+        match sent {
+            Sent::Posted => {
+                if settings.paused.is_some() {
+                    // The post went through, so whatever paused tips is fixed.
+                    self.store.unpause(guild)?;
+                    self.dirty = true;
+                    info!(
+                        guild = guild.0,
+                        "tips unpaused after a successful manual post"
+                    );
+                }
+                info!(guild = guild.0, %date, tip = attempt.tip_index, nonce = %attempt.nonce,
+                      "manual tip posted");
+                Ok(PostNowOutcome::Posted {
+                    date,
+                    tip_index: attempt.tip_index,
+                })
+            }
+            Sent::Gone { status, reason } => Err(PostNowError::Gone { status, reason }),
+            Sent::Retrying { reason } => Err(PostNowError::Busy {
+                reason,
+                will_retry: self.guilds.contains_key(&guild),
+            }),
+            Sent::GaveUp { reason } | Sent::Failed { reason } => Err(PostNowError::Failed(reason)),
+        }
+    }
+}
+
+fn plan_of(
+    guilds: &HashMap<GuildId, GuildState>,
+    guild: GuildId,
+    now: DateTime<Utc>,
+) -> Option<Plan> {
+    guilds.get(&guild).map(|g| plan(&g.settings, now))
+}
+
+/// When the local day after `date` starts: retries for `date` stop there.
+fn day_start_after(date: NaiveDate, s: &TipSettings) -> Option<DateTime<Utc>> {
+    day_start(date.succ_opt()?, s.schedule.tz)
+}
+
+fn add(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+fn stop_requested(shutdown: &mut watch::Receiver<bool>) -> bool {
+    // A dropped sender means nobody can ask us to stop any more: stop now.
+    // `borrow_and_update` marks the value seen, so `changed()` does not fire
+    // again for it (a `false` sent must not make the loop spin).
+    shutdown.has_changed().is_err() || *shutdown.borrow_and_update()
+}

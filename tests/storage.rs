@@ -1,0 +1,218 @@
+//! The SQLite tip store against real files: durability, migrations, WAL and
+//! several handles at once.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Barrier};
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use massage_bot::storage::{
+    nonce_for, AttemptRequest, AttemptStatus, ChannelId, GuildId, Schedule, SqliteStore,
+    StorageError, TipStore, MIGRATIONS,
+};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 6, 0, 0).unwrap()
+}
+
+fn schedule(channel: u64) -> Schedule {
+    Schedule {
+        channel: ChannelId(channel),
+        time: NaiveTime::from_hms_opt(7, 30, 0).unwrap(),
+        tz: Tz::America__New_York,
+    }
+}
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
+}
+
+#[test]
+fn settings_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let saved = {
+        let s = SqliteStore::open(&path).unwrap();
+        s.put_settings(GuildId(42), &schedule(7), now()).unwrap()
+    };
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.get(GuildId(42)).unwrap(), Some(saved));
+}
+
+/// What is on disk the moment `put_settings` returns (db + WAL, while the
+/// writer is still open, as after a kill) already holds the setting.
+#[test]
+fn acknowledged_setting_is_on_disk_before_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let s = SqliteStore::open(&path).unwrap();
+    let saved = s.put_settings(GuildId(1), &schedule(2), now()).unwrap();
+
+    let snap = tempfile::tempdir().unwrap();
+    copy_db(&path, &snap.path().join("bot.db"));
+    let copy = SqliteStore::open(snap.path().join("bot.db")).unwrap();
+    assert_eq!(copy.get(GuildId(1)).unwrap(), Some(saved.clone()));
+
+    // The writer never closes cleanly (no checkpoint): another handle sees it.
+    std::mem::forget(s);
+    let other = SqliteStore::open(&path).unwrap();
+    assert_eq!(other.get(GuildId(1)).unwrap(), Some(saved));
+}
+
+fn copy_db(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap();
+    let wal = |p: &Path| {
+        let mut s = p.as_os_str().to_owned();
+        s.push("-wal");
+        std::path::PathBuf::from(s)
+    };
+    if wal(from).exists() {
+        std::fs::copy(wal(from), wal(to)).unwrap();
+    }
+}
+
+#[test]
+fn migrations_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    s.put_settings(GuildId(5), &schedule(6), now()).unwrap();
+    drop(s);
+    for _ in 0..3 {
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert!(s.get(GuildId(5)).unwrap().is_some());
+    }
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    drop(SqliteStore::open(&path).unwrap());
+    // As if a newer build had migrated this file.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    match SqliteStore::open(&path) {
+        Err(StorageError::SchemaTooNew {
+            found: 99,
+            supported,
+        }) => {
+            assert_eq!(supported, MIGRATIONS.len() as i64)
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+#[test]
+fn wal_and_full_sync_are_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.journal_mode().unwrap().to_lowercase(), "wal");
+    assert_eq!(s.synchronous().unwrap(), 2, "synchronous=FULL");
+    s.put_settings(GuildId(1), &schedule(1), now()).unwrap();
+    assert!(dir.path().join("bot.db-wal").exists());
+}
+
+#[test]
+fn url_creates_parent_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a/b/c/bot.db");
+    let url = format!("sqlite://{}", path.display());
+    let s = SqliteStore::open_url(&url).unwrap();
+    assert_eq!(s.path(), Some(path.as_path()));
+    s.put_settings(GuildId(1), &schedule(1), now()).unwrap();
+    assert!(path.exists());
+    let mem = SqliteStore::open_url("sqlite::memory:").unwrap();
+    assert_eq!(mem.path(), None);
+    assert!(SqliteStore::open_url("postgres://db/bot").is_err());
+}
+
+#[test]
+fn concurrent_handles_open_and_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = Arc::new(dir.path().join("bot.db"));
+    let threads = 8;
+    let per_thread = 25u64;
+    let barrier = Arc::new(Barrier::new(threads));
+    let joins: Vec<_> = (0..threads as u64)
+        .map(|t| {
+            let (path, barrier) = (Arc::clone(&path), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                // Every thread opens (and migrates) the fresh file at once.
+                let s = SqliteStore::open(path.as_path()).unwrap();
+                for i in 0..per_thread {
+                    let g = GuildId(t * 1000 + i);
+                    s.put_settings(g, &schedule(i), now()).unwrap();
+                    assert!(s.get(g).unwrap().is_some());
+                }
+            })
+        })
+        .collect();
+    for j in joins {
+        j.join().unwrap();
+    }
+    let s = SqliteStore::open(path.as_path()).unwrap();
+    assert_eq!(s.all_active().unwrap().len(), threads * per_thread as usize);
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+}
+
+/// Two processes racing to start the same day's post agree on one attempt:
+/// same nonce and tip, the rotation advanced once.
+#[test]
+fn concurrent_begin_attempt_creates_one_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = Arc::new(dir.path().join("bot.db"));
+    drop(SqliteStore::open(path.as_path()).unwrap());
+    let threads = 6;
+    let barrier = Arc::new(Barrier::new(threads));
+    let joins: Vec<_> = (0..threads)
+        .map(|_| {
+            let (path, barrier) = (Arc::clone(&path), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let s = SqliteStore::open(path.as_path()).unwrap();
+                barrier.wait();
+                s.begin_attempt(&AttemptRequest {
+                    guild: GuildId(77),
+                    date: day(),
+                    channel: ChannelId(1),
+                    n_tips: 10,
+                    now: now(),
+                    manual: false,
+                })
+                .unwrap()
+            })
+        })
+        .collect();
+    let attempts: Vec<_> = joins.into_iter().map(|j| j.join().unwrap()).collect();
+    let keys: HashSet<_> = attempts
+        .iter()
+        .map(|a| (a.nonce.clone(), a.tip_index))
+        .collect();
+    assert_eq!(keys.len(), 1);
+    let tries: HashSet<u32> = attempts.iter().map(|a| a.tries).collect();
+    assert_eq!(tries, (1..=threads as u32).collect());
+    let s = SqliteStore::open(path.as_path()).unwrap();
+    assert_eq!(s.rotation(GuildId(77)).unwrap().unwrap().position, 1);
+    let a = s.attempt(GuildId(77), day()).unwrap().unwrap();
+    assert_eq!(a.nonce, nonce_for(GuildId(77), day()));
+    assert_eq!(a.status, AttemptStatus::Pending);
+}
+
+#[test]
+fn rotation_continues_across_reopen_without_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let s = SqliteStore::open(&path).unwrap();
+        seen.push(s.next_tip(GuildId(3), 5).unwrap());
+    }
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 5, "{seen:?}");
+}
