@@ -34,6 +34,9 @@ pub type TopicIndex = usize;
 pub const ANSWER: f32 = 0.78;
 /// At or above this score a topic is offered as "did you mean".
 pub const SUGGEST: f32 = 0.45;
+/// The share of a phrase's score that does not depend on how much of the
+/// query it explains.
+const COVERAGE_FLOOR: f32 = 0.6;
 /// Two answers closer than this are ambiguous.
 const TIE: f32 = 0.04;
 
@@ -118,17 +121,30 @@ fn typo_budget(len: usize) -> usize {
     }
 }
 
-/// Similarity of a typo: short words have many real neighbours
-/// ("pain"/"rain"), so one edit there only suggests.
-fn typo_similarity(len: usize, edits: usize) -> f32 {
+/// Similarity of a typo. Short words have many real neighbours
+/// ("pain"/"rain"), so one substituted letter there only suggests; a missing,
+/// extra or swapped letter ("slep", "pian") is a likelier slip.
+fn typo_similarity(len: usize, edits: usize, substitution: bool) -> f32 {
     match (len, edits) {
         (_, 0) => 1.0,
-        (0..=4, 1) => 0.7,
+        (0..=4, 1) if substitution => 0.7,
+        (0..=4, 1) => 0.8,
         (5, 1) => 0.8,
         (_, 1) => 0.88,
         (_, 2) => 0.8,
         _ => 0.78,
     }
+}
+
+/// Whether a one-edit pair is a substitution (same length, different letters).
+fn is_substitution(a: &str, b: &str) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    x.sort_unstable();
+    y.sort_unstable();
+    x != y
 }
 
 impl Matcher {
@@ -246,11 +262,17 @@ impl Matcher {
                     let d =
                         strsim::osa_distance(q, &w.raw).min(strsim::osa_distance(&stem, &w.stem));
                     if d <= budget {
-                        sim = typo_similarity(qlen.min(w.len), d);
+                        sim = typo_similarity(qlen.min(w.len), d, is_substitution(q, &w.raw));
                     }
                 }
                 if qlen >= 3 && w.len > qlen && w.raw.starts_with(q.as_str()) {
-                    sim = sim.max(0.7 + 0.25 * qlen as f32 / w.len as f32);
+                    // Three letters fit too many words to answer on.
+                    let prefix = if qlen == 3 {
+                        0.7
+                    } else {
+                        0.7 + 0.25 * qlen as f32 / w.len as f32
+                    };
+                    sim = sim.max(prefix);
                 }
                 if sim == 0.0
                     && qlen >= 4
@@ -285,6 +307,19 @@ impl Matcher {
             return Vec::new();
         }
         let hits = self.word_hits(query);
+        // How much each query word says: the idf of what it matched best, or
+        // that of a rare word when it matched nothing (an unexplained word
+        // makes a match less certain).
+        let unknown = (1.0 + self.topics.max(1) as f32).ln();
+        let mut weight = vec![unknown; query.len()];
+        let mut strength = vec![0.0f32; query.len()];
+        for (&w, &(sim, q)) in &hits {
+            if sim > strength[q] {
+                strength[q] = sim;
+                weight[q] = self.words[w].idf;
+            }
+        }
+        let total: f32 = weight.iter().sum();
         let mut best = vec![0.0f32; self.topics];
         let mut seen = vec![false; self.phrases.len()];
         let mut used = Vec::with_capacity(query.len());
@@ -307,8 +342,10 @@ impl Matcher {
                     }
                 }
                 let sim = if den > 0.0 { num / den } else { 0.0 };
-                let coverage = used.len() as f32 / query.len() as f32;
-                let score = sim * (0.75 + 0.25 * coverage) * phrase.weight;
+                let coverage =
+                    used.iter().map(|&q| weight[q]).sum::<f32>() / total.max(f32::EPSILON);
+                let score =
+                    sim * (COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage) * phrase.weight;
                 let b = &mut best[phrase.topic];
                 *b = b.max(score);
             }
