@@ -67,6 +67,13 @@ enum Command {
     /// (required), DEV_GUILD_ID, DISCORD_PROXY_URL, DATABASE_URL,
     /// HEALTH_ADDR, KNOWLEDGE_PATH, RUST_LOG, LOG_FORMAT. See .env.example.
     Run,
+    /// Probe a running bot's /healthz (exit 0 when healthy); for container
+    /// health checks, where no curl is available.
+    Healthcheck {
+        /// host:port of the health endpoint (default: HEALTH_ADDR, else 127.0.0.1:8080).
+        #[arg(env = "HEALTH_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -192,6 +199,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             println!("{}", render::text(&engine.daily_tip(index, date)));
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck { addr } => {
+            // A bot bound to all interfaces is probed on loopback.
+            let addr = addr.replace("0.0.0.0", "127.0.0.1");
+            match massage_bot::health::probe(&addr, std::time::Duration::from_secs(3)) {
+                Ok(200) => Ok(ExitCode::SUCCESS),
+                Ok(code) => {
+                    eprintln!("unhealthy: /healthz answered {code}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => {
+                    eprintln!("unhealthy: cannot reach {addr}: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Run => {
             let config = match BotConfig::from_env() {
