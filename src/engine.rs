@@ -172,7 +172,19 @@ impl Engine {
                     None => true,
                 }
             };
-            match self.matcher.classify(query, has_section) {
+            let mut outcome = self.matcher.classify(query, has_section);
+            // An answer about something near what was asked is worse than
+            // none ("covid vaccine" is not "covid", a "sleeping bag" is not
+            // sleep): when the head word matches nothing, only suggest.
+            // A question's last word is often not its subject ("... lately"),
+            // so there the check is kept for safety questions.
+            let head_matters = command != Command::Ask || intent == Some(Intent::Safe);
+            if let Outcome::Answer { topic, .. } = outcome {
+                if head_matters && self.matcher.head_unexplained(query) {
+                    outcome = Outcome::DidYouMean(vec![topic]);
+                }
+            }
+            match outcome {
                 Outcome::Answer { topic, .. } => {
                     if let Some(count) = self.asked.get(topic) {
                         count.fetch_add(1, Ordering::Relaxed);

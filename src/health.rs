@@ -183,26 +183,6 @@ pub async fn serve(
         .await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_counters_and_histogram() {
-        let m = Metrics::default();
-        m.command("benefits", "answered", Duration::from_micros(300));
-        m.command("benefits", "answered", Duration::from_millis(30));
-        m.tip_posted();
-        let text = m.render();
-        assert!(text
-            .contains("massage_bot_commands_total{command=\"benefits\",outcome=\"answered\"} 2"));
-        assert!(text.contains("massage_bot_answer_latency_seconds_bucket{le=\"0.0005\"} 1"));
-        assert!(text.contains("massage_bot_answer_latency_seconds_count 2"));
-        assert!(text.contains("massage_bot_tips_posted_total 1"));
-        assert!(text.contains("massage_bot_gateway_connected 0"));
-    }
-}
-
 /// Asks a running bot's `/healthz` (for container health checks, where no
 /// curl exists). Returns the HTTP status code.
 pub fn probe(addr: &str, timeout: Duration) -> std::io::Result<u16> {
@@ -226,4 +206,24 @@ pub fn probe(addr: &str, timeout: Duration) -> std::io::Result<u16> {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_histogram() {
+        let m = Metrics::default();
+        m.command("benefits", "answered", Duration::from_micros(300));
+        m.command("benefits", "answered", Duration::from_millis(30));
+        m.tip_posted();
+        let text = m.render();
+        assert!(text
+            .contains("massage_bot_commands_total{command=\"benefits\",outcome=\"answered\"} 2"));
+        assert!(text.contains("massage_bot_answer_latency_seconds_bucket{le=\"0.0005\"} 1"));
+        assert!(text.contains("massage_bot_answer_latency_seconds_count 2"));
+        assert!(text.contains("massage_bot_tips_posted_total 1"));
+        assert!(text.contains("massage_bot_gateway_connected 0"));
+    }
 }

@@ -232,11 +232,13 @@ impl<C: Clock> Handler<C> {
     }
 }
 
-/// 429 and 5xx are worth one more try; 4xx are not.
+/// A 5xx or a network failure is worth one more try. A 429 is not: serenity
+/// drops `retry_after`, so a quick retry would only hit the same limit (with
+/// a proxy, the proxy is the one that rate-limits).
 pub(super) fn retryable(e: &serenity::Error) -> bool {
     match e {
         serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)) => {
-            r.status_code.as_u16() == 429 || r.status_code.is_server_error()
+            r.status_code.is_server_error()
         }
         serenity::Error::Http(serenity::http::HttpError::Request(_)) => true,
         _ => false,

@@ -314,9 +314,12 @@ impl Matcher {
         let mut weight = vec![unknown; query.len()];
         let mut strength = vec![0.0f32; query.len()];
         for (&w, &(sim, q)) in &hits {
-            if sim > strength[q] {
+            let idf = self.words[w].idf;
+            // Among equally good matches, the commonest meaning decides
+            // ("painful" is an alias, but its stem "pain" is everywhere).
+            if sim > strength[q] || (sim == strength[q] && idf < weight[q]) {
                 strength[q] = sim;
-                weight[q] = self.words[w].idf;
+                weight[q] = idf;
             }
         }
         let total: f32 = weight.iter().sum();
@@ -379,6 +382,21 @@ impl Matcher {
             .collect();
         scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.into_iter().map(|(_, t)| t).collect()
+    }
+
+    /// Whether the last content word (in English usually the head of the
+    /// phrase: "covid *vaccine*", "breast *cancer*") matches no topic word.
+    /// The words before it only narrow what it names.
+    pub fn head_unexplained(&self, query: &str) -> bool {
+        let words = content_words(query);
+        if words.len() < 2 {
+            return false;
+        }
+        let last = words.len() - 1;
+        !self
+            .word_hits(&words)
+            .values()
+            .any(|&(sim, q)| q == last && sim >= ANSWER)
     }
 
     /// Sorts a query into a band. `prefer` breaks near-ties in favour of

@@ -78,6 +78,13 @@ pub fn stem(word: &str) -> String {
     } else if w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
         w.truncate(w.len() - 1);
     }
+    // "stressful", "sleepless", "painfully", "tiredness": the root names the topic.
+    for suffix in ["fully", "ful", "lessness", "less", "ness"] {
+        if w.len() >= suffix.len() + 4 && w.ends_with(suffix) {
+            w.truncate(w.len() - suffix.len());
+            break;
+        }
+    }
     if w.ends_with("ing") && w.len() >= 6 {
         w.truncate(w.len() - 3);
         undouble(&mut w);
@@ -138,6 +145,9 @@ mod tests {
             ("breathing", "breath"),
             ("breathe", "breath"),
             ("running", "run"),
+            ("stressful", "stress"),
+            ("sleepless", "sleep"),
+            ("painful", "pain"),
         ] {
             assert_eq!(stem(a), b, "{a}");
         }

@@ -44,6 +44,7 @@ pub const STOPWORDS: &[&str] = &[
     "away",
     "awful",
     "bad",
+    "basically",
     "be",
     "because",
     "become",
@@ -77,6 +78,7 @@ pub const STOPWORDS: &[&str] = &[
     "constant",
     "constantly",
     "could",
+    "currently",
     "dad",
     "daily",
     "dangerous",
@@ -101,6 +103,7 @@ pub const STOPWORDS: &[&str] = &[
     "elbow",
     "else",
     "enough",
+    "especially",
     "even",
     "ever",
     "every",
@@ -171,6 +174,7 @@ pub const STOPWORDS: &[&str] = &[
     "hip",
     "hips",
     "his",
+    "honestly",
     "hot",
     "hour",
     "hours",
@@ -201,6 +205,7 @@ pub const STOPWORDS: &[&str] = &[
     "know",
     "lady",
     "last",
+    "lately",
     "least",
     "leg",
     "legs",
@@ -209,6 +214,7 @@ pub const STOPWORDS: &[&str] = &[
     "lets",
     "licensed",
     "like",
+    "literally",
     "little",
     "lol",
     "long",
@@ -325,6 +331,7 @@ pub const STOPWORDS: &[&str] = &[
     "some",
     "someone",
     "something",
+    "sometimes",
     "son",
     "soon",
     "sort",
@@ -337,6 +344,7 @@ pub const STOPWORDS: &[&str] = &[
     "stop",
     "stuff",
     "such",
+    "super",
     "sure",
     "swedish",
     "take",
@@ -371,6 +379,7 @@ pub const STOPWORDS: &[&str] = &[
     "toes",
     "tomorrow",
     "too",
+    "totally",
     "treatment",
     "treatments",
     "try",
@@ -456,11 +465,17 @@ const SAFETY_WORDS: &[&str] = &[
     "side",
     "fine",
     "permitted",
+    "spread",
+    "worse",
+    "worsen",
+    "damage",
+    "injure",
 ];
 
-/// Weaker safety cues: "can I", "should I", "while pregnant", "with varicose veins".
+/// Weaker safety cues: "while pregnant", "with varicose veins" ("can I" and
+/// "should I" are handled with the word that follows).
 const WEAK_SAFETY_WORDS: &[&str] = &[
-    "can", "should", "while", "with", "pregnant", "have", "if", "after", "during",
+    "while", "with", "pregnant", "have", "if", "after", "during", "before",
 ];
 
 /// Words that make a question about benefits.
@@ -494,11 +509,15 @@ const BENEFIT_WORDS: &[&str] = &[
     "cure",
     "cures",
     "support",
+    "calm",
+    "calms",
+    "soothe",
+    "soothes",
 ];
 
 /// Weaker benefit cues: "good for", "does it work".
 const WEAK_BENEFIT_WORDS: &[&str] = &[
-    "good", "better", "for", "work", "works", "useful", "does", "do",
+    "good", "better", "for", "work", "works", "useful", "does", "do", "make", "makes", "rid",
 ];
 
 pub fn is_stopword(word: &str) -> bool {
@@ -528,6 +547,19 @@ pub fn intent_lean(words: &[String]) -> i32 {
             lean -= 3;
         } else if WEAK_BENEFIT_WORDS.contains(&w) {
             lean -= 1;
+        } else if matches!(w, "can" | "could" | "should" | "will" | "would") {
+            // "can I / should he" asks permission; "can massage / will it"
+            // asks what massage does.
+            match words.get(i + 1).map(String::as_str) {
+                Some(
+                    "i" | "we" | "he" | "she" | "they" | "you" | "my" | "someone" | "people"
+                    | "pregnant",
+                ) => lean += 2,
+                Some("massage" | "massages" | "it" | "a" | "regular" | "therapeutic") => lean -= 1,
+                _ => {}
+            }
+        } else if w == "bad" && words.get(i + 1).is_some_and(|n| n == "for" || n == "idea") {
+            lean += 4;
         } else if WEAK_SAFETY_WORDS.contains(&w) {
             lean += 1;
         }

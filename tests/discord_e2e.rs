@@ -1,0 +1,639 @@
+//! End to end: the real `massage-bot run` binary, its real serenity client,
+//! against the fake Discord in `support`. Each test starts its own fake and
+//! bot; every wait is bounded.
+
+mod support;
+
+use std::time::Duration;
+
+use massage_bot::engine::{Engine, Request};
+use massage_bot::knowledge::Knowledge;
+use massage_bot::reply::Kind;
+use serde_json::{json, Value};
+use support::{
+    assert_within_limits, limits, opt_str, BotProcess, FakeDiscord, Invoker, ResumeMode, APP_ID,
+    GUILD_ID, TOKEN,
+};
+
+const READY: Duration = Duration::from_secs(20);
+const T: Duration = Duration::from_secs(10);
+
+fn caveat() -> String {
+    Knowledge::embedded().unwrap().caveat.as_str().to_owned()
+}
+
+/// A fake and a bot connected to it. On a failing test the bot's output is
+/// printed, which is usually what explains the failure.
+struct Harness {
+    fake: FakeDiscord,
+    bot: BotProcess,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let logs = self.bot.logs();
+            let tail: Vec<&str> = logs.lines().rev().take(80).collect();
+            eprintln!("---- bot output (last 80 lines) ----");
+            for l in tail.into_iter().rev() {
+                eprintln!("{l}");
+            }
+            eprintln!(
+                "---- fake Discord requests ----{}",
+                self.fake.describe_requests()
+            );
+        }
+    }
+}
+
+async fn start(extra_env: &[(&str, &str)]) -> Harness {
+    let fake = FakeDiscord::start().await;
+    let bot = BotProcess::spawn(&fake, extra_env);
+    let h = Harness { fake, bot };
+    h.fake.wait_ready(READY).await;
+    h
+}
+
+/// Starts and waits until the commands are registered (global unless
+/// `DEV_GUILD_ID` is given).
+async fn start_registered(extra_env: &[(&str, &str)]) -> Harness {
+    let h = start(extra_env).await;
+    h.fake
+        .wait_for(|r| r.is("PUT", "/applications/") && r.status == 200, T)
+        .await
+        .expect("commands registered");
+    h
+}
+
+/// The embeds of a type-4 callback; panics with the body otherwise.
+fn embeds(body: &Value) -> &Vec<Value> {
+    assert_eq!(body["type"], 4, "a message callback: {body:#}");
+    body["data"]["embeds"]
+        .as_array()
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| panic!("no embeds: {body:#}"))
+}
+
+fn is_ephemeral(body: &Value) -> bool {
+    body["data"]["flags"].as_u64().unwrap_or(0) & 64 != 0
+}
+
+/// Nothing may ping: no `parse` entry, no user or role allowed.
+fn assert_no_pings(body: &Value) {
+    let am = &body["data"]["allowed_mentions"];
+    assert!(am.is_object(), "allowed_mentions missing: {body:#}");
+    assert_eq!(am["parse"], json!([]), "allowed_mentions.parse: {am}");
+    for k in ["users", "roles"] {
+        assert!(
+            am[k].is_null() || am[k] == json!([]),
+            "allowed_mentions.{k} must be empty: {am}"
+        );
+    }
+    assert_ne!(am["replied_user"], json!(true), "{am}");
+}
+
+/// A public answer (or ephemeral, when asked) with the caveat as footer.
+fn assert_reply(body: &Value, ephemeral: bool) -> Value {
+    let e = embeds(body)[0].clone();
+    assert_eq!(
+        e["footer"]["text"].as_str(),
+        Some(caveat().as_str()),
+        "the caveat is the footer: {body:#}"
+    );
+    assert_eq!(is_ephemeral(body), ephemeral, "flags: {body:#}");
+    assert_no_pings(body);
+    assert_within_limits(body);
+    e
+}
+
+fn title(e: &Value) -> &str {
+    e["title"].as_str().unwrap_or("")
+}
+
+// ----- registration ----------------------------------------------------------
+
+fn option<'a>(cmd: &'a Value, name: &str) -> &'a Value {
+    cmd["options"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["name"] == name))
+        .unwrap_or_else(|| panic!("/{} has no option {name}: {cmd:#}", cmd["name"]))
+}
+
+fn check_commands(list: &[Value]) {
+    let find = |name: &str| {
+        list.iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("/{name} not registered: {list:#?}"))
+    };
+    for name in ["benefits", "safe"] {
+        let c = find(name);
+        assert!(
+            c["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{c}"
+        );
+        let o = option(c, "topic");
+        assert_eq!(o["type"], 3, "/{name} topic is a string: {o}");
+        assert_eq!(o["required"], true, "/{name} topic is required: {o}");
+        assert_eq!(o["autocomplete"], true, "/{name} topic autocompletes: {o}");
+        assert_eq!(c["options"].as_array().unwrap().len(), 1, "{c}");
+    }
+    let ask = find("ask");
+    let q = option(ask, "question");
+    assert_eq!(q["type"], 3, "{q}");
+    assert_eq!(q["required"], true, "{q}");
+    assert_ne!(q["autocomplete"], true, "{q}");
+    assert_eq!(ask["options"].as_array().unwrap().len(), 1, "{ask}");
+    for name in ["tip", "topics", "about"] {
+        let c = find(name);
+        assert!(
+            c["options"].is_null() || c["options"] == json!([]),
+            "/{name} takes no options: {c}"
+        );
+        assert!(
+            c["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{c}"
+        );
+    }
+    for c in list {
+        if c["name"] != "tips" {
+            assert!(
+                c["default_member_permissions"].is_null(),
+                "only /tips is restricted: {c}"
+            );
+        }
+    }
+    let tips = find("tips");
+    assert_eq!(tips["default_member_permissions"], "32", "{tips}");
+    assert_eq!(list.len(), 7, "exactly seven commands");
+    // Discord's own rules (names, description lengths, option order).
+    support::check_commands(list).unwrap_or_else(|e| panic!("Discord would refuse: {e:?}"));
+}
+
+#[tokio::test]
+async fn registration_carries_every_command_globally() {
+    let h = start_registered(&[]).await;
+    let puts = h.fake.requests_to("PUT", "/applications/");
+    assert_eq!(puts.len(), 1, "one bulk overwrite");
+    assert_eq!(
+        puts[0].path,
+        format!("/api/v10/applications/{APP_ID}/commands")
+    );
+    assert_eq!(
+        puts[0].header("authorization"),
+        Some(format!("Bot {TOKEN}").as_str())
+    );
+    check_commands(puts[0].body.as_array().expect("an array"));
+}
+
+#[tokio::test]
+async fn registration_goes_to_the_dev_guild_when_set() {
+    let guild = GUILD_ID.to_string();
+    let h = start_registered(&[("DEV_GUILD_ID", guild.as_str())]).await;
+    let puts = h.fake.requests_to("PUT", "/applications/");
+    assert_eq!(puts.len(), 1);
+    assert_eq!(
+        puts[0].path,
+        format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+    );
+    check_commands(puts[0].body.as_array().unwrap());
+}
+
+// ----- answers -------------------------------------------------------------
+
+#[tokio::test]
+async fn benefits_sleep_is_a_public_answer_with_the_caveat() {
+    let h = start(&[]).await;
+    let body = h
+        .fake
+        .send_command("benefits", json!([opt_str("topic", "sleep")]))
+        .await;
+    let e = assert_reply(&body, false);
+    assert!(title(&e).contains("Sleep"), "title: {e:#}");
+    assert!(
+        e["description"].as_str().is_some_and(|d| !d.is_empty()),
+        "{e:#}"
+    );
+}
+
+#[tokio::test]
+async fn safe_pregnancy_says_qualified_and_that_sources_differ() {
+    let h = start(&[]).await;
+    let body = h
+        .fake
+        .send_command("safe", json!([opt_str("topic", "pregnancy")]))
+        .await;
+    let e = assert_reply(&body, false);
+    assert!(title(&e).contains("Pregnancy"), "title: {e:#}");
+    let text = e.to_string();
+    assert!(text.contains("qualified"), "{e:#}");
+    assert!(text.contains("differ"), "sources differ is said: {e:#}");
+}
+
+#[tokio::test]
+async fn ask_answers_a_plain_question() {
+    let h = start(&[]).await;
+    let body = h
+        .fake
+        .send_command(
+            "ask",
+            json!([opt_str("question", "can massage help me sleep better?")]),
+        )
+        .await;
+    let e = assert_reply(&body, false);
+    assert!(title(&e).contains("Sleep"), "title: {e:#}");
+}
+
+#[tokio::test]
+async fn tip_topics_and_about_answer_publicly_with_the_caveat() {
+    let h = start(&[]).await;
+    for name in ["tip", "topics", "about"] {
+        let body = h.fake.send_command(name, json!([])).await;
+        let e = assert_reply(&body, false);
+        assert!(!title(&e).is_empty(), "/{name} has a title: {e:#}");
+    }
+    let body = h.fake.send_command("topics", json!([])).await;
+    assert!(
+        body["data"]["embeds"].to_string().contains("Sleep"),
+        "/topics lists sleep: {body:#}"
+    );
+}
+
+/// An input the engine answers with "did you mean": found by asking the
+/// library, so the test follows the matcher's tuning.
+fn did_you_mean_input() -> String {
+    let k = Knowledge::embedded().unwrap();
+    let mut candidates: Vec<String> = Vec::new();
+    for t in &k.topics {
+        let mut words = vec![t.id.to_string(), t.title.to_lowercase()];
+        words.extend(t.aliases.iter().cloned());
+        for w in words {
+            let chars: Vec<char> = w.chars().collect();
+            for i in 1..chars.len().saturating_sub(1) {
+                let mut c = chars.clone();
+                c.remove(i);
+                candidates.push(c.into_iter().collect());
+            }
+            for n in 3..chars.len().min(6) {
+                candidates.push(chars[..n].iter().collect());
+            }
+        }
+    }
+    let engine = Engine::new(k);
+    candidates
+        .into_iter()
+        .find(|c| engine.answer(&Request::Benefits(c.clone())).kind == Kind::DidYouMean)
+        .expect("the engine gives \"did you mean\" for some typo of a topic")
+}
+
+#[tokio::test]
+async fn not_covered_and_did_you_mean_are_ephemeral() {
+    let h = start(&[]).await;
+    let body = h
+        .fake
+        .send_command("benefits", json!([opt_str("topic", "lottery numbers")]))
+        .await;
+    embeds(&body);
+    assert!(is_ephemeral(&body), "not covered is ephemeral: {body:#}");
+    assert_no_pings(&body);
+    assert_within_limits(&body);
+
+    let typo = did_you_mean_input();
+    let body = h
+        .fake
+        .send_command("benefits", json!([opt_str("topic", &typo)]))
+        .await;
+    embeds(&body);
+    assert!(
+        is_ephemeral(&body),
+        "did you mean ({typo:?}) is ephemeral: {body:#}"
+    );
+    assert_no_pings(&body);
+
+    // An error (empty topic) too.
+    let body = h
+        .fake
+        .send_command("safe", json!([opt_str("topic", "   ")]))
+        .await;
+    assert_eq!(body["type"], 4, "{body:#}");
+    assert!(is_ephemeral(&body), "errors are ephemeral: {body:#}");
+}
+
+// ----- autocomplete --------------------------------------------------------
+
+fn choices(body: &Value) -> Vec<(String, String)> {
+    assert_eq!(body["type"], 8, "an autocomplete result: {body:#}");
+    assert_within_limits(body);
+    let c = body["data"]["choices"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no choices: {body:#}"));
+    assert!(c.len() <= limits::CHOICES, "{body:#}");
+    c.iter()
+        .map(|c| {
+            let name = c["name"].as_str().expect("name").to_owned();
+            let value = c["value"].as_str().expect("string value").to_owned();
+            assert!(
+                (1..=limits::CHOICE_NAME).contains(&name.chars().count()),
+                "{c}"
+            );
+            (name, value)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn autocomplete_returns_ranked_choices() {
+    let h = start(&[]).await;
+    let c = choices(&h.fake.send_autocomplete("benefits", "topic", "slee").await);
+    assert!(!c.is_empty());
+    assert!(
+        c[0].1 == "sleep" || c[0].0.contains("Sleep"),
+        "sleep ranks first for \"slee\": {c:?}"
+    );
+    for name in ["benefits", "safe"] {
+        let c = choices(&h.fake.send_autocomplete(name, "topic", "").await);
+        assert!(!c.is_empty(), "/{name}: empty input still suggests topics");
+    }
+    let c = choices(&h.fake.send_autocomplete("safe", "topic", "pregn").await);
+    assert!(
+        c.first()
+            .is_some_and(|c| c.1 == "pregnancy" || c.0.contains("Pregnancy")),
+        "{c:?}"
+    );
+    // Whatever is typed, the answer stays within Discord's limits.
+    let long = "x".repeat(300);
+    for typed in ["zzzzqqq", "@everyone", long.as_str()] {
+        choices(&h.fake.send_autocomplete("benefits", "topic", typed).await);
+    }
+    // Picking a choice sends its value: the bot answers that topic.
+    let body = h
+        .fake
+        .send_command("benefits", json!([opt_str("topic", "sleep")]))
+        .await;
+    assert!(title(&assert_reply(&body, false)).contains("Sleep"));
+}
+
+// ----- hostile input -------------------------------------------------------
+
+#[tokio::test]
+async fn mentions_in_a_query_cannot_ping() {
+    let h = start(&[]).await;
+    let q = "@everyone <@123> @here <@&456> <@!789> can massage help me sleep?";
+    for (cmd, opt) in [("ask", "question"), ("benefits", "topic")] {
+        let body = h.fake.send_command(cmd, json!([opt_str(opt, q)])).await;
+        assert_eq!(body["type"], 4, "{body:#}");
+        assert_no_pings(&body);
+        // Plain content (if any) carries no live mention either.
+        let content = body["data"]["content"].as_str().unwrap_or("");
+        for m in ["@everyone", "@here", "<@123>", "<@&456>", "<@!789>"] {
+            assert!(!content.contains(m), "content pings {m}: {content}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_huge_query_is_answered_within_discord_limits() {
+    let h = start(&[]).await;
+    let huge = "sleep ".repeat(1000);
+    assert_eq!(huge.len(), 6000);
+    let worst = format!("{}{}", "<@123> ".repeat(500), "ż".repeat(2500));
+    for (cmd, opt, q) in [
+        ("ask", "question", huge.as_str()),
+        ("benefits", "topic", huge.as_str()),
+        ("safe", "topic", worst.as_str()),
+    ] {
+        let i = h
+            .fake
+            .interaction_command(cmd, json!([opt_str(opt, q)]), &Invoker::member());
+        let body = h.fake.send_interaction(&i).await;
+        for e in embeds(&body) {
+            let d = e["description"].as_str().unwrap_or("").chars().count();
+            assert!(d <= limits::DESCRIPTION, "description {d}");
+            let fields = e["fields"].as_array().cloned().unwrap_or_default();
+            assert!(fields.len() <= limits::FIELDS);
+            for f in &fields {
+                assert!(f["value"].as_str().unwrap().chars().count() <= limits::FIELD_VALUE);
+            }
+        }
+        assert_within_limits(&body);
+        assert_no_pings(&body);
+        // The callback was accepted, not refused as an invalid form body.
+        let status = h.fake.callback_for(i.id).unwrap().status;
+        assert_eq!(status, 204, "{}", h.fake.describe_requests());
+    }
+}
+
+// ----- resilience ----------------------------------------------------------
+
+#[tokio::test]
+async fn dropped_gateway_is_reestablished_without_registering_again() {
+    let h = start_registered(&[]).await;
+    h.fake
+        .send_command("benefits", json!([opt_str("topic", "sleep")]))
+        .await;
+
+    // Network failure: serenity resumes; events sent meanwhile are delivered.
+    h.fake.drop_gateway();
+    let body = h
+        .fake
+        .send_command("safe", json!([opt_str("topic", "pregnancy")]))
+        .await;
+    assert_reply(&body, false);
+    let s = h.fake.gateway_stats();
+    assert_eq!((s.identifies, s.resumed), (1, 1), "{s:?}");
+
+    // Session lost: serenity identifies again and gets a new READY.
+    h.fake.set_resume_mode(ResumeMode::InvalidSession);
+    h.fake.drop_gateway();
+    h.fake
+        .wait_gateway(|s| s.identifies == 2 && s.live, Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|| panic!("no new session: {:?}", h.fake.gateway_stats()));
+    let body = h
+        .fake
+        .send_command("benefits", json!([opt_str("topic", "sleep")]))
+        .await;
+    assert_reply(&body, false);
+    // Give a (wrong) second registration time to show up.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        h.fake.count("PUT", "/applications/"),
+        1,
+        "commands are registered once per process: {}",
+        h.fake.describe_requests()
+    );
+}
+
+/// Sends a command and waits until Discord (the fake) accepted an answer to
+/// it (204), retries included; returns the accepted body.
+async fn answered_ok(h: &Harness, name: &str, options: Value) -> Value {
+    let i = h
+        .fake
+        .interaction_command(name, options, &Invoker::member());
+    h.fake.dispatch_interaction(&i);
+    h.fake
+        .wait_until(T, |f| {
+            f.requests()
+                .into_iter()
+                .find(|r| r.callback_interaction_id() == Some(i.id) && r.status == 204)
+        })
+        .await
+        .unwrap_or_else(|| panic!("/{name} never answered successfully"))
+        .body
+}
+
+/// Whether a WARN or ERROR line mentioning one of `needles` shows up.
+async fn logged_failure(h: &Harness, needles: &[&str]) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let found = h.bot.logs().lines().any(|l| {
+            (l.contains("WARN") || l.contains("ERROR") || l.contains("\"level\":\"W"))
+                && needles.iter().any(|n| l.contains(n))
+        });
+        if found || tokio::time::Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn callback_failures_are_logged_and_the_bot_keeps_serving() {
+    let h = start(&[]).await;
+
+    h.fake.set_route_status("POST", "/interactions/", 500, 1);
+    let i = h.fake.interaction_command(
+        "benefits",
+        json!([opt_str("topic", "sleep")]),
+        &Invoker::member(),
+    );
+    h.fake.dispatch_interaction(&i);
+    let first = h.fake.wait_callback(i.id, T).await.expect("a callback");
+    assert_eq!(first.status, 500);
+    assert!(
+        logged_failure(&h, &["Internal Server Error", "500"]).await,
+        "the 500 is logged as a warning or error"
+    );
+    let body = answered_ok(&h, "safe", json!([opt_str("topic", "pregnancy")])).await;
+    assert_reply(&body, false);
+
+    h.fake.set_route_status("POST", "/interactions/", 429, 1);
+    let i = h.fake.interaction_command(
+        "benefits",
+        json!([opt_str("topic", "sleep")]),
+        &Invoker::member(),
+    );
+    h.fake.dispatch_interaction(&i);
+    let first = h.fake.wait_callback(i.id, T).await.expect("a callback");
+    assert_eq!(first.status, 429);
+    assert!(
+        logged_failure(&h, &["rate limited", "429"]).await,
+        "the 429 is logged as a warning or error"
+    );
+    let body = answered_ok(&h, "tip", json!([])).await;
+    assert_reply(&body, false);
+}
+
+/// Discord answers 429 again to a request made before `retry_after` has
+/// passed; the fake does the same. A bot that retries must wait that long
+/// (or not retry at all), else the retry is wasted.
+#[tokio::test]
+async fn a_retry_after_429_waits_for_retry_after() {
+    let h = start(&[]).await;
+    h.fake.set_route_fault(
+        "POST",
+        "/interactions/",
+        support::Fault::rate_limited(0.5),
+        1,
+    );
+    let i = h.fake.interaction_command(
+        "benefits",
+        json!([opt_str("topic", "sleep")]),
+        &Invoker::member(),
+    );
+    h.fake.dispatch_interaction(&i);
+    let first = h.fake.wait_callback(i.id, T).await.expect("a callback");
+    assert_eq!(first.status, 429);
+    // Discord's deadline for the first answer is 3 s.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let tries: Vec<_> = h
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.callback_interaction_id() == Some(i.id))
+        .collect();
+    for t in &tries[1..] {
+        let after = t.at.duration_since(first.at);
+        assert!(
+            t.status != 429 && after >= Duration::from_millis(500),
+            "retry {after:?} after a 429 with retry_after 0.5 s (answered {})",
+            t.status
+        );
+    }
+}
+
+// ----- process -------------------------------------------------------------
+
+#[tokio::test]
+async fn the_token_never_reaches_the_logs() {
+    let mut h = start_registered(&[]).await;
+    h.fake
+        .send_command("benefits", json!([opt_str("topic", "sleep")]))
+        .await;
+    h.fake.set_route_status("POST", "/interactions/", 401, 1);
+    let i = h
+        .fake
+        .interaction_command("about", json!([]), &Invoker::member());
+    h.fake.dispatch_interaction(&i);
+    h.fake.wait_callback(i.id, T).await.expect("a callback");
+    h.fake.drop_gateway();
+    h.fake.send_command("tip", json!([])).await;
+    let status = h.bot.terminate(T).await;
+    assert!(status.is_some(), "exits on SIGTERM");
+    let logs = h.bot.logs();
+    assert!(!logs.is_empty(), "the bot logs something");
+    let secret = TOKEN.rsplit('.').next().unwrap();
+    for (n, line) in logs.lines().enumerate() {
+        assert!(!line.contains(TOKEN), "line {n} has the token: {line}");
+        assert!(
+            !line.contains(secret),
+            "line {n} has the token's secret part: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_missing_token_is_a_clear_error() {
+    let fake = FakeDiscord::start().await;
+    let mut bot = BotProcess::spawn_with(Some(&fake), &[], &["DISCORD_TOKEN"], &["run"]);
+    let status = bot.wait_exit(T).await.expect("exits by itself");
+    assert!(!status.success(), "non-zero exit: {status:?}");
+    let logs = bot.logs();
+    assert!(
+        logs.contains("DISCORD_TOKEN"),
+        "says what is missing: {logs}"
+    );
+    assert_eq!(fake.requests().len(), 0, "nothing sent to Discord");
+}
+
+#[tokio::test]
+async fn a_malformed_token_is_refused_without_echoing_it() {
+    let fake = FakeDiscord::start().await;
+    let mut bot = BotProcess::spawn(&fake, &[("DISCORD_TOKEN", "not-a-token")]);
+    let status = bot.wait_exit(T).await.expect("exits by itself");
+    assert!(!status.success(), "non-zero exit: {status:?}");
+    let logs = bot.logs();
+    assert!(logs.contains("DISCORD_TOKEN"), "says what is wrong: {logs}");
+    assert!(
+        !logs.contains("not-a-token"),
+        "the value is not printed: {logs}"
+    );
+    assert_eq!(fake.requests().len(), 0, "nothing sent to Discord");
+}
+
+#[tokio::test]
+async fn sigterm_exits_cleanly() {
+    let mut h = start_registered(&[]).await;
+    h.fake.send_command("tip", json!([])).await;
+    let status = h.bot.terminate(T).await.expect("exits within 10 s");
+    assert_eq!(status.code(), Some(0), "exit 0 on SIGTERM: {status:?}");
+}
