@@ -73,7 +73,12 @@ async fn run() -> Result<(), String> {
     let log = std::env::var("LOAD_RUST_LOG").unwrap_or_else(|_| "info".into());
 
     let fake = FakeDiscord::start().await;
-    let mut bot = BotProcess::spawn(&fake, &[("RUST_LOG", log.as_str())]);
+    let arena = std::env::var("LOAD_MALLOC_ARENA_MAX").unwrap_or_default();
+    let mut env = vec![("RUST_LOG", log.as_str())];
+    if !arena.is_empty() {
+        env.push(("MALLOC_ARENA_MAX", arena.as_str()));
+    }
+    let mut bot = BotProcess::spawn(&fake, &env);
     println!("load: bot {}", support::bot::bot_exe());
     fake.wait_ready(Duration::from_secs(20)).await;
     fake.wait_for(|r| r.is("PUT", "/applications/"), Duration::from_secs(10))
@@ -81,8 +86,54 @@ async fn run() -> Result<(), String> {
         .ok_or("commands never registered")?;
     let rss_idle = bot.proc_status_kb("VmRSS").unwrap_or(0);
 
-    // Build everything first so dispatching is only dispatching.
     let who = Invoker::member();
+
+    // Steady: the same number at a fixed 2,000 per second, the rate the
+    // target names; latency here is the bot's, not the burst's queue.
+    let rate = 2000.0;
+    let paced: Vec<support::Interaction> = (0..n)
+        .map(|k| {
+            fake.interaction_command(
+                if k % 2 == 0 { "benefits" } else { "ask" },
+                if k % 2 == 0 {
+                    json!([opt_str("topic", TOPICS[k % TOPICS.len()])])
+                } else {
+                    json!([opt_str("question", QUESTIONS[k % QUESTIONS.len()])])
+                },
+                &who,
+            )
+        })
+        .collect();
+    let mut paced_sent: HashMap<u64, Instant> = HashMap::with_capacity(n);
+    let before_paced = fake.count("POST", "/interactions/");
+    let p0 = Instant::now();
+    for (k, i) in paced.iter().enumerate() {
+        let due = p0 + Duration::from_secs_f64(k as f64 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        paced_sent.insert(i.id, Instant::now());
+        fake.dispatch_interaction(i);
+    }
+    let paced_span = p0.elapsed();
+    fake.wait_until(Duration::from_secs(20), |f| {
+        (f.count("POST", "/interactions/") >= before_paced + n).then_some(())
+    })
+    .await;
+    let mut paced_lat: Vec<Duration> = Vec::with_capacity(n);
+    let mut seen = std::collections::HashSet::new();
+    for r in fake.requests() {
+        if let Some(id) = r.callback_interaction_id() {
+            if let Some(at) = paced_sent.get(&id) {
+                if seen.insert(id) {
+                    paced_lat.push(r.at.duration_since(*at));
+                }
+            }
+        }
+    }
+    let paced_missing = n - paced_lat.len();
+    paced_lat.sort();
+    let paced_peak_kb = bot.proc_status_kb("VmHWM").unwrap_or(0);
+
+    // Burst: build everything first so dispatching is only dispatching.
     let interactions: Vec<(u8, support::Interaction)> = (0..n)
         .map(|k| match k % 4 {
             0 => (
@@ -153,6 +204,9 @@ async fn run() -> Result<(), String> {
         }
     }
     let mut problems = Vec::new();
+    if paced_missing > 0 {
+        problems.push(format!("paced: {paced_missing} of {n} not answered"));
+    }
     for (id, (at, kind)) in &sent {
         match first.get(id) {
             None => problems.push(format!("{id}: no callback")),
@@ -205,6 +259,16 @@ async fn run() -> Result<(), String> {
             percentile(&latencies, 0.50).as_secs_f64() * 1e3,
             percentile(&latencies, 0.99).as_secs_f64() * 1e3,
             latencies.last().unwrap().as_secs_f64() * 1e3
+        );
+    }
+    if !paced_lat.is_empty() {
+        println!(
+            "load: paced at {rate:.0}/s ({n} in {:.1} ms): latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; peak RSS (VmHWM) until then {:.1} MiB",
+            paced_span.as_secs_f64() * 1e3,
+            percentile(&paced_lat, 0.50).as_secs_f64() * 1e3,
+            percentile(&paced_lat, 0.99).as_secs_f64() * 1e3,
+            paced_lat.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
+            paced_peak_kb as f64 / 1024.0
         );
     }
     if !seq.is_empty() {

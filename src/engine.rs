@@ -637,12 +637,50 @@ impl Engine {
             |p| p.display().to_string(),
         );
         let engine = Engine::new(knowledge);
-        let problems = engine.rendering_problems(&origin);
+        let mut problems = engine.alias_problems(&origin);
+        problems.extend(engine.rendering_problems(&origin));
         if problems.is_empty() {
             Ok(engine)
         } else {
             Err(crate::knowledge::KnowledgeError::Invalid { origin, problems })
         }
+    }
+
+    /// Names that the matcher cannot use, or that it reads the same for two
+    /// topics (the checker compares spellings; this compares what the
+    /// matcher sees after stopwords and stemming).
+    fn alias_problems(&self, origin: &str) -> Vec<crate::knowledge::Problem> {
+        let mut problems = Vec::new();
+        let mut owner: std::collections::HashMap<String, &TopicId> =
+            std::collections::HashMap::new();
+        for topic in &self.knowledge.topics {
+            for alias in &topic.aliases {
+                let words = matching::content_words(alias);
+                let problem = |message: String| crate::knowledge::Problem {
+                    location: origin.to_owned(),
+                    topic: Some(topic.id.to_string()),
+                    message,
+                };
+                if words.is_empty() {
+                    problems.push(problem(format!(
+                        "alias `{alias}` has only stopwords, so no query can match it"
+                    )));
+                    continue;
+                }
+                let mut key: Vec<String> = words.iter().map(|w| normalize::stem(w)).collect();
+                key.sort();
+                let key = key.join(" ");
+                match owner.get(&key) {
+                    Some(other) if *other != &topic.id => problems.push(problem(format!(
+                        "alias `{alias}` reads as `{key}` to the matcher, as an alias of topic `{other}` does"
+                    ))),
+                    _ => {
+                        owner.insert(key, &topic.id);
+                    }
+                }
+            }
+        }
+        problems
     }
 
     /// Every reply the knowledge can produce that would not fit Discord.

@@ -637,3 +637,30 @@ async fn sigterm_exits_cleanly() {
     let status = h.bot.terminate(T).await.expect("exits within 10 s");
     assert_eq!(status.code(), Some(0), "exit 0 on SIGTERM: {status:?}");
 }
+
+/// With Discord unreachable, serenity keeps retrying the shard and its own
+/// shutdown does not stop it; SIGTERM must still end the process with 0 (a
+/// container's `docker stop` would otherwise wait for the kill).
+#[tokio::test]
+async fn sigterm_exits_0_even_when_discord_is_unreachable() {
+    let mut bot = BotProcess::spawn_with(
+        None,
+        &[("DISCORD_PROXY_URL", "http://127.0.0.1:9")],
+        &[],
+        &["run"],
+    );
+    assert!(
+        bot.wait_for_log("connecting to Discord", Duration::from_secs(10))
+            .await,
+        "{}",
+        bot.logs()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = bot.terminate(Duration::from_secs(15)).await;
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "logs:\n{}",
+        bot.logs()
+    );
+}

@@ -1269,13 +1269,13 @@ fn texts_too_long_for_discord() {
         )
         .replace(
             "title = \"Sleep\"",
-            &format!("title = \"{}\"", "S".repeat(80)),
+            &format!("title = \"{}\"", "S".repeat(70)),
         );
     Knowledge::from_toml(&ok, ORIGIN, &SourceDir::Embedded).unwrap_or_else(|e| panic!("{e}"));
 
     let summary = "s".repeat(901);
     let point = "p".repeat(1000);
-    let title = "T".repeat(81);
+    let title = "T".repeat(71);
     let alias = "x".repeat(61);
     let tip = "t".repeat(901);
     let caveat = "c".repeat(601);
@@ -1314,7 +1314,7 @@ fn texts_too_long_for_discord() {
         &p,
         line_of(&text, &title),
         sleep,
-        "title is 81 characters; at most 80",
+        "title is 71 characters; at most 70",
     );
     assert_problem(
         &p,
@@ -1471,6 +1471,12 @@ evidence = [{ source = "000", quote = "Soothing music can also be played." }]
             Some("Rest"),
             "invalid topic id `Rest`",
         ),
+        // The rest of a topic with a bad id is still checked.
+        (
+            line_of(&text, "id = \"Rest\""),
+            Some("Rest"),
+            "topic has neither a [benefits] nor a [safety] section",
+        ),
         (
             line_of(&text, "\"siesta\", \"insomnia\""),
             Some("naps"),
@@ -1503,4 +1509,33 @@ evidence = [{ source = "000", quote = "Soothing music can also be played." }]
     for p in &p {
         assert!(shown.contains(&p.to_string()), "{shown}");
     }
+}
+
+/// What the matcher sees decides clashes too: "sore muscle" and "sore
+/// muscles" differ as text but not to the matcher. `Engine::load` (used by
+/// `knowledge check` and every command) rejects that, and stopword-only aliases.
+#[test]
+fn aliases_that_clash_or_cannot_match_as_the_matcher_sees_them_are_rejected() {
+    let second = SLEEP
+        .replace("id = \"sleep\"", "id = \"sleep-two\"")
+        .replace("title = \"Sleep\"", "title = \"Sleep two\"")
+        .replace(
+            "aliases = [\"insomnia\", \"can't sleep\", \"trouble sleeping\"]",
+            "aliases = [\"insomnias\", \"the\"]",
+        );
+    let text = file_with(&format!("{SLEEP}\n{second}"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("knowledge.toml");
+    std::fs::write(&path, &text).unwrap();
+    // Valid as text...
+    assert!(Knowledge::load(&path).is_ok());
+    // ...but not for the matcher.
+    let err = massage_bot::engine::Engine::load(Some(&path))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("alias `insomnias`") && err.contains("topic `sleep`"),
+        "{err}"
+    );
+    assert!(err.contains("alias `the` has only stopwords"), "{err}");
 }

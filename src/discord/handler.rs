@@ -23,6 +23,10 @@ const LOG_QUERY_CHARS: usize = 40;
 /// Discord wants the first answer within 3 s; a retry after a failed
 /// callback is only worth it well inside that.
 const RETRY_DEADLINE: Duration = Duration::from_millis(2000);
+/// Replies in flight at once. Each holds an HTTP connection; without a cap a
+/// burst of interactions opens one connection each and memory balloons,
+/// while a few dozen keep the pool warm and the throughput the same.
+const REPLY_SLOTS: usize = 32;
 
 pub struct Handler<C: Clock> {
     engine: Arc<Engine>,
@@ -35,6 +39,7 @@ pub struct Handler<C: Clock> {
     pub(super) store: Arc<dyn TipStore>,
     pub(super) clock: Arc<C>,
     scheduler: OnceLock<SchedulerHandle>,
+    reply_slots: tokio::sync::Semaphore,
 }
 
 impl<C: Clock> Handler<C> {
@@ -55,6 +60,7 @@ impl<C: Clock> Handler<C> {
             store,
             clock,
             scheduler: OnceLock::new(),
+            reply_slots: tokio::sync::Semaphore::new(REPLY_SLOTS),
         })
     }
 
@@ -117,7 +123,9 @@ impl<C: Clock> Handler<C> {
         let started = Instant::now();
         let name = cmd.data.name.clone();
         if name == "tips" {
-            tips::handle(self, ctx, &cmd, started).await;
+            // Boxed: its state is large, and inlined it would make every
+            // interaction's future (allocated up front) as large.
+            Box::pin(tips::handle(self, ctx, &cmd, started)).await;
             return;
         }
         let options = cmd.data.options();
@@ -150,12 +158,16 @@ impl<C: Clock> Handler<C> {
             other => self.answer_safely(&name, |e| e.answer(&Request::Unknown(other.to_owned()))),
         };
         let response = CreateInteractionResponse::Message(embed::response(&reply));
-        let mut sent = cmd.create_response(&ctx.http, response.clone()).await;
+        // The semaphore is never closed; if it were, reply anyway.
+        let _slot = self.reply_slots.acquire().await.ok();
+        // HTTP futures are large; boxing them keeps an interaction waiting
+        // for a reply slot small (a burst holds thousands of them).
+        let mut sent = Box::pin(cmd.create_response(&ctx.http, response.clone())).await;
         if let Err(e) = &sent {
             tracing::warn!(command = %name, error = %e, "interaction reply failed");
             if retryable(e) && started.elapsed() < RETRY_DEADLINE {
                 tokio::time::sleep(Duration::from_millis(150)).await;
-                sent = cmd.create_response(&ctx.http, response).await;
+                sent = Box::pin(cmd.create_response(&ctx.http, response)).await;
             }
         }
         self.log_outcome(&name, &reply, started, sent.as_ref().err());
@@ -226,7 +238,7 @@ impl<C: Clock> Handler<C> {
         let response = CreateInteractionResponse::Autocomplete(
             CreateAutocompleteResponse::new().set_choices(choices),
         );
-        if let Err(e) = ac.create_response(&ctx.http, response).await {
+        if let Err(e) = Box::pin(ac.create_response(&ctx.http, response)).await {
             tracing::warn!(command = %ac.data.name, error = %e, "autocomplete reply failed");
         }
     }

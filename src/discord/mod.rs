@@ -29,11 +29,11 @@ pub use commands::all as command_definitions;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscordError {
-    #[error("cannot open the database: {0}")]
+    #[error("cannot open the database")]
     Storage(#[from] StorageError),
-    #[error("Discord client error: {0}")]
+    #[error("Discord client error")]
     Client(#[from] serenity::Error),
-    #[error("cannot serve the health endpoint: {0}")]
+    #[error("cannot serve the health endpoint")]
     Health(#[from] std::io::Error),
 }
 
@@ -149,7 +149,20 @@ pub async fn run_with_clock<C: Clock>(
     });
 
     tracing::info!(dev_guild = ?config.dev_guild_id, "connecting to Discord");
-    let result = client.start().await;
+    // serenity's shutdown_all returns early when no shard is running yet
+    // (e.g. Discord unreachable and the shard retrying), and start() would
+    // then never return: after a stop, give it a few seconds, then leave.
+    let mut stopped = stop_rx.clone();
+    let result = tokio::select! {
+        r = client.start() => r,
+        () = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        } => {
+            tracing::warn!("the gateway did not stop in time; exiting anyway");
+            Ok(())
+        }
+    };
     let _ = stop_tx.send(true);
     if let Err(e) = scheduler_task.await {
         tracing::error!(error = %e, "tip scheduler task failed");

@@ -18,8 +18,9 @@ use super::{
 const MAX_CAVEAT: usize = 600;
 /// Longest single text (summary, point, tip) accepted.
 const MAX_TEXT: usize = 900;
-/// Longest title: an embed title is 256 characters, a choice name 100.
-const MAX_TITLE: usize = 80;
+/// Longest title: an autocomplete choice name (100) is the title plus a
+/// note of up to 28 characters such as " (no safety note in sources)".
+const MAX_TITLE: usize = 70;
 /// Longest alias: aliases are matched against capped queries.
 const MAX_ALIAS: usize = 60;
 
@@ -180,13 +181,10 @@ pub(super) fn parse_and_validate(
         let t = t.get_ref();
         let name = t.id.get_ref().as_str();
         let topic = Some(name);
-        let id = match TopicId::parse(name) {
-            Ok(id) => id,
-            Err(e) => {
-                c.at(&t.id.span(), topic, e.to_string());
-                continue;
-            }
-        };
+        // An invalid id is reported, and the rest of the topic still checked.
+        let id = TopicId::parse(name)
+            .map_err(|e| c.at(&t.id.span(), topic, e.to_string()))
+            .ok();
         let title = c.text_field(&t.title, topic, "title", MAX_TITLE);
 
         // An alias (or id, or title) that two topics share would make the
@@ -226,10 +224,10 @@ pub(super) fn parse_and_validate(
         let mut related = Vec::new();
         for r in &t.related {
             match TopicId::parse(r.get_ref()) {
-                Ok(rid) if ids.contains_key(rid.as_str()) && rid != id => related.push(rid),
-                Ok(rid) if rid == id => {
+                Ok(rid) if id.as_ref() == Some(&rid) => {
                     c.at(&r.span(), topic, "a topic cannot be related to itself")
                 }
+                Ok(rid) if ids.contains_key(rid.as_str()) => related.push(rid),
                 _ => c.at(
                     &r.span(),
                     topic,
@@ -285,6 +283,7 @@ pub(super) fn parse_and_validate(
                 "topic has neither a [benefits] nor a [safety] section",
             );
         }
+        let Some(id) = id else { continue };
         topics.push(Topic {
             id,
             title,
@@ -323,8 +322,9 @@ pub(super) fn parse_and_validate(
             source: x.source.clone(),
             quote: x.quote.clone(),
         };
-        if let Some(e) = check_one(&mut c, &folded, &ev, None, "excluded") {
-            let reason = c.text_field(&x.reason, None, "exclusion reason", MAX_TEXT);
+        let checked = check_one(&mut c, &folded, &ev, None, "excluded");
+        let reason = c.text_field(&x.reason, None, "exclusion reason", MAX_TEXT);
+        if let Some(e) = checked {
             excluded.push(Exclusion {
                 source: e.source,
                 quote: e.quote,

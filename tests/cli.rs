@@ -1,0 +1,384 @@
+//! The command line end to end: the built `massage-bot` binary, run as a
+//! user would, in an empty working directory (so no `.env` is read) and with
+//! none of the bot's variables inherited from the test environment.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use massage_bot::knowledge::Knowledge;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Every variable the program reads.
+const VARS: &[&str] = &[
+    "DISCORD_TOKEN",
+    "DEV_GUILD_ID",
+    "DISCORD_PROXY_URL",
+    "KNOWLEDGE_PATH",
+    "DATABASE_URL",
+    "HEALTH_ADDR",
+    "RUST_LOG",
+    "LOG_FORMAT",
+];
+
+/// Well-formed but fake: it gets past the format check, never to Discord.
+const FAKE_TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB";
+
+/// A scratch working directory and a command running the binary in it.
+struct Cli {
+    dir: TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_massage-bot"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null());
+        for var in VARS {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+#[track_caller]
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+fn caveat() -> String {
+    Knowledge::embedded().unwrap().caveat.as_str().to_owned()
+}
+
+fn shipped_knowledge() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge/knowledge.toml")
+}
+
+#[test]
+fn help_for_every_command_names_its_purpose() {
+    let cli = Cli::new();
+    let top = ok(cli.run(&["--help"]));
+    assert!(top.contains("benefits and safety of massage"), "{top}");
+    for (args, purpose) in [
+        (&["ask"][..], "Answer queries offline"),
+        (&["console"], "Interactive prompt"),
+        (&["topics"], "List the topics"),
+        (&["tip"], "daily tip"),
+        (&["knowledge"], "knowledge base"),
+        (&["knowledge", "check"], "Validate a knowledge file"),
+        (&["run"], "Connect to Discord"),
+        (&["healthcheck"], "/healthz"),
+    ] {
+        let name = args.join(" ");
+        assert!(
+            top.contains(args[0]),
+            "`{}` missing from --help:\n{top}",
+            args[0]
+        );
+        let mut with_help = args.to_vec();
+        with_help.push("--help");
+        let help = ok(cli.run(&with_help));
+        assert!(help.contains(purpose), "`{name} --help`:\n{help}");
+        assert!(
+            help.contains("Usage: massage-bot"),
+            "`{name} --help`:\n{help}"
+        );
+    }
+    let version = ok(cli.run(&["--version"]));
+    assert!(version.contains(env!("CARGO_PKG_VERSION")), "{version}");
+}
+
+#[test]
+fn ask_answers_with_the_caveat() {
+    let cli = Cli::new();
+    let text = ok(cli.run(&["ask", "/benefits sleep"]));
+    assert!(text.contains("Sleep"), "{text}");
+    assert!(text.contains(&caveat()), "{text}");
+    // Several words are joined into one query.
+    let joined = ok(cli.run(&["ask", "/benefits", "sleep"]));
+    assert_eq!(joined, text);
+}
+
+const JSON_KEYS: &[&str] = &[
+    "command",
+    "query",
+    "intent",
+    "topic",
+    "suggestions",
+    "text",
+    "caveat",
+];
+
+#[test]
+fn ask_json_reads_one_query_per_line_from_stdin() {
+    let cli = Cli::new();
+    let queries = [
+        "/benefits sleep",
+        "/safe pregnancy",
+        "is massage good for back pain?",
+        "/tip",
+        "/topics",
+        "/benefits qwertyuiop",
+    ];
+    let out = ok(cli.run_with_stdin(&["ask", "--json"], &(queries.join("\n") + "\n")));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), queries.len(), "{out}");
+    let caveat = caveat();
+    for (line, query) in lines.iter().zip(queries) {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        for key in JSON_KEYS {
+            assert!(v.get(key).is_some(), "{key} missing for {query}: {line}");
+        }
+        assert!(v["suggestions"].is_array(), "{line}");
+        assert_eq!(v["caveat"], caveat.as_str(), "{line}");
+        assert!(
+            v["text"].as_str().unwrap().contains(&caveat),
+            "every reply ends with the caveat: {line}"
+        );
+    }
+    let first: Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(first["command"], "benefits");
+    assert_eq!(first["query"], "sleep");
+    assert_eq!(first["topic"], "sleep");
+    assert_eq!(first["intent"], "benefits");
+}
+
+#[test]
+fn safe_pregnancy_as_json() {
+    let cli = Cli::new();
+    let out = ok(cli.run(&["ask", "/safe pregnancy", "--json"]));
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["topic"], "pregnancy", "{out}");
+    assert_eq!(v["intent"], "safe", "{out}");
+    assert_eq!(v["command"], "safe", "{out}");
+}
+
+#[test]
+fn topics_json_lists_topics_with_quotes_and_tips() {
+    let cli = Cli::new();
+    let out = ok(cli.run(&["topics", "--json"]));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let topics = v["topics"].as_array().expect("topics array");
+    assert!(topics.len() >= 30, "{} topics", topics.len());
+    for t in topics {
+        let id = t["id"].as_str().unwrap();
+        assert!(!t["title"].as_str().unwrap().is_empty(), "{id}");
+        let evidence: Vec<&Value> = ["benefits", "safety"]
+            .iter()
+            .filter_map(|s| t.get(*s).filter(|s| !s.is_null()))
+            .flat_map(|s| s["evidence"].as_array().unwrap())
+            .collect();
+        assert!(!evidence.is_empty(), "topic {id} cites nothing");
+        for e in evidence {
+            assert!(!e["source"].as_str().unwrap().is_empty(), "{id}");
+            assert!(!e["quote"].as_str().unwrap().is_empty(), "{id}");
+        }
+    }
+    let tips = v["tips"].as_array().expect("tips array");
+    assert!(tips.len() >= 20, "{} tips", tips.len());
+    assert!(tips.iter().all(|t| !t["text"].as_str().unwrap().is_empty()));
+
+    // The plain listing names them too.
+    let text = ok(cli.run(&["topics"]));
+    assert!(
+        text.contains("sleep") && text.contains("pregnancy"),
+        "{text}"
+    );
+}
+
+#[test]
+fn tip_for_a_date_is_deterministic() {
+    let cli = Cli::new();
+    let a = ok(cli.run(&["tip", "--date", "2026-01-01"]));
+    let b = ok(cli.run(&["tip", "--date", "2026-01-01"]));
+    assert_eq!(a, b);
+    assert!(a.contains(&caveat()), "{a}");
+    assert!(a.contains("2026"), "{a}");
+    let bad = cli.run(&["tip", "--date", "yesterday"]);
+    assert!(!bad.status.success());
+    // Today's tip works too.
+    assert!(ok(cli.run(&["tip"])).contains(&caveat()));
+}
+
+#[test]
+fn knowledge_check_accepts_the_shipped_file() {
+    let cli = Cli::new();
+    let embedded = ok(cli.run(&["knowledge", "check"]));
+    assert!(embedded.starts_with("ok:"), "{embedded}");
+    let file = ok(cli.run(&["knowledge", "check", shipped_knowledge().to_str().unwrap()]));
+    assert_eq!(file, embedded);
+}
+
+/// Writes a copy of the shipped knowledge file with one quote altered so it
+/// is no longer in its source; returns the path and the line of the quote.
+fn broken_knowledge(cli: &Cli) -> (PathBuf, usize) {
+    let text = std::fs::read_to_string(shipped_knowledge()).unwrap();
+    let at = text.find("quote = \"").expect("a quote") + "quote = \"".len();
+    let line = text[..at].lines().count();
+    let broken = format!("{}Not in any source: {}", &text[..at], &text[at..]);
+    let path = cli.path("broken.toml");
+    std::fs::write(&path, broken).unwrap();
+    (path, line)
+}
+
+#[test]
+fn knowledge_check_lists_problems_with_file_and_line() {
+    let cli = Cli::new();
+    let (path, line) = broken_knowledge(&cli);
+    let out = cli.run(&["knowledge", "check", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    let location = format!("{}:{line}", path.display());
+    assert!(err.contains(&location), "want {location}:\n{err}");
+    assert!(err.contains("quote not found"), "{err}");
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+
+    // A file that is not TOML at all is refused the same way.
+    let junk = cli.path("junk.toml");
+    std::fs::write(&junk, "caveat = \n[[topics]\n").unwrap();
+    let out = cli.run(&["knowledge", "check", junk.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("junk.toml"), "{}", stderr(&out));
+}
+
+#[test]
+fn every_command_refuses_an_invalid_knowledge_file() {
+    let cli = Cli::new();
+    let (path, _) = broken_knowledge(&cli);
+    let path = path.to_str().unwrap();
+    let reference = stderr(&cli.run(&["knowledge", "check", path]));
+    assert!(reference.contains("invalid knowledge file"), "{reference}");
+
+    for args in [
+        &["ask", "/benefits sleep"][..],
+        &["topics"],
+        &["tip", "--date", "2026-01-01"],
+        &["console"],
+        &["run"],
+    ] {
+        for how in ["--knowledge", "KNOWLEDGE_PATH"] {
+            let mut cmd = if how == "--knowledge" {
+                let mut with = args.to_vec();
+                with.extend(["--knowledge", path]);
+                cli.cmd(&with)
+            } else {
+                let mut cmd = cli.cmd(args);
+                cmd.env("KNOWLEDGE_PATH", path);
+                cmd
+            };
+            // `run` checks its configuration first: give it one that would
+            // otherwise pass, and nowhere to connect to.
+            cmd.env("DISCORD_TOKEN", FAKE_TOKEN)
+                .env("DATABASE_URL", "sqlite::memory:")
+                .env("DISCORD_PROXY_URL", "http://127.0.0.1:9");
+            let out = cmd.output().unwrap();
+            let what = format!("{} via {how}", args.join(" "));
+            assert!(!out.status.success(), "{what} accepted a broken file");
+            assert_eq!(stderr(&out), reference, "{what}");
+            assert!(stdout(&out).is_empty(), "{what}: {}", stdout(&out));
+        }
+    }
+    assert!(
+        !cli.path("data").exists(),
+        "nothing may be created on refusal"
+    );
+}
+
+#[test]
+fn run_without_a_token_names_the_variable() {
+    let cli = Cli::new();
+    let out = cli.run(&["run"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("DISCORD_TOKEN"), "{err}");
+    assert!(!cli.path("data").exists(), "no database before a token");
+
+    // An empty value is the same as none.
+    let out = cli
+        .cmd(&["run"])
+        .env("DISCORD_TOKEN", "  ")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("DISCORD_TOKEN"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_malformed_token_is_refused_without_being_printed() {
+    let cli = Cli::new();
+    let secret = "not-a-real-token-but-secret-7f3a9c";
+    let out = cli
+        .cmd(&["run"])
+        .env("DISCORD_TOKEN", secret)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("DISCORD_TOKEN"), "{err}");
+    assert!(err.contains("malformed"), "{err}");
+    assert!(
+        !err.contains(secret) && !stdout(&out).contains(secret),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_reads_dot_env_in_the_working_directory() {
+    let cli = Cli::new();
+    let secret = "from-dot-env-not-a-token-5b1e";
+    std::fs::write(cli.path(".env"), format!("DISCORD_TOKEN={secret}\n")).unwrap();
+    let out = cli.run(&["run"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("malformed"), "the token came from .env: {err}");
+    assert!(!err.contains(secret), "{err}");
+}
