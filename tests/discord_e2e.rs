@@ -664,3 +664,64 @@ async fn sigterm_exits_0_even_when_discord_is_unreachable() {
         bot.logs()
     );
 }
+
+/// The bot posts exactly what the command line prints: each callback's
+/// embed is the card the shared engine and renderer make for that request.
+#[tokio::test]
+async fn discord_replies_are_the_cards_the_cli_prints() {
+    use massage_bot::engine::{Engine, Request};
+    use massage_bot::render::Card;
+    use massage_bot::reply::Intent;
+
+    let h = start_registered(&[]).await;
+    let engine = Engine::load(None).unwrap();
+    let cases = [
+        (
+            "benefits",
+            json!([opt_str("topic", "sleep")]),
+            engine.answer_topic(Intent::Benefits, "sleep"),
+        ),
+        (
+            "safe",
+            json!([opt_str("topic", "pregnancy")]),
+            engine.answer_topic(Intent::Safe, "pregnancy"),
+        ),
+        (
+            "ask",
+            json!([opt_str("question", "is massage ok with varicose veins?")]),
+            engine.answer(&Request::Ask("is massage ok with varicose veins?".into())),
+        ),
+        ("topics", json!([]), engine.answer(&Request::Topics)),
+        ("about", json!([]), engine.answer(&Request::About)),
+    ];
+    for (name, options, reply) in cases {
+        let body = h.fake.send_command(name, options).await;
+        let embed = &body["data"]["embeds"][0];
+        let card = Card::from_reply(&reply);
+        assert_eq!(embed["title"], json!(card.title), "/{name}");
+        assert_eq!(embed["description"], json!(card.description), "/{name}");
+        assert_eq!(embed["footer"]["text"], json!(card.footer), "/{name}");
+        assert_eq!(embed["color"], json!(card.color), "/{name}");
+        let fields: Vec<(String, String)> = embed["fields"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .map(|f| {
+                        (
+                            f["name"].as_str().unwrap_or_default().to_owned(),
+                            f["value"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let expected: Vec<(String, String)> = card
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect();
+        assert_eq!(fields, expected, "/{name}");
+        let ephemeral = body["data"]["flags"].as_u64().unwrap_or(0) & 64 != 0;
+        assert_eq!(ephemeral, reply.is_private(), "/{name}");
+    }
+}
