@@ -382,3 +382,34 @@ fn run_reads_dot_env_in_the_working_directory() {
     assert!(err.contains("malformed"), "the token came from .env: {err}");
     assert!(!err.contains(secret), "{err}");
 }
+
+/// The console takes the same slash commands; piped (not a terminal) it
+/// reads lines until `/quit`, answering each with the caveat.
+#[test]
+fn console_answers_each_line_until_quit() {
+    let cli = Cli::new();
+    let out = cli
+        .cmd(&["console"])
+        .env("HOME", cli.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"/benefits sleep\n/safe heart\n/quit\n/benefits stress\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let text = ok(out);
+    assert!(text.contains("Sleep — benefits"), "{text}");
+    assert!(text.contains("Heart"), "{text}");
+    assert!(
+        !text.contains("Stress and relaxation — benefits"),
+        "answered after /quit: {text}"
+    );
+    assert_eq!(text.matches(caveat().as_str()).count(), 2, "{text}");
+}
