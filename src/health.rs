@@ -179,6 +179,7 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "health endpoint listening");
     axum::serve(listener, router(metrics))
+        .tcp_nodelay(true)
         .with_graceful_shutdown(shutdown)
         .await
 }
