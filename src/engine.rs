@@ -405,6 +405,16 @@ impl Engine {
         if suggestions.is_empty() {
             suggestions = self.popular(3);
         }
+        // For a safety question, the sources' general advice always applies.
+        if intent == Some(Intent::Safe) {
+            if let Some(general) = self.general_safety_topic() {
+                if let Some(pos) = self.knowledge.topics.iter().position(|t| t.id == general.id) {
+                    suggestions.retain(|&t| t != pos);
+                    suggestions.insert(0, pos);
+                    suggestions.truncate(3);
+                }
+            }
+        }
         r.suggestions = suggestions
             .into_iter()
             .map(|t| {

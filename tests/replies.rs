@@ -206,6 +206,11 @@ fn out_of_scope_safe_question_is_not_covered_and_not_called_safe() {
     assert!(reply.topic.is_none());
     assert!(render::text(&reply).contains("does not mean massage is safe"));
     assert!(reply.is_private());
+    // The sources' general advice is offered first.
+    assert_eq!(
+        reply.suggestions.first().map(|s| s.id.as_str()),
+        Some("medical-conditions")
+    );
 }
 
 #[test]
