@@ -408,7 +408,12 @@ impl Engine {
         // For a safety question, the sources' general advice always applies.
         if intent == Some(Intent::Safe) {
             if let Some(general) = self.general_safety_topic() {
-                if let Some(pos) = self.knowledge.topics.iter().position(|t| t.id == general.id) {
+                if let Some(pos) = self
+                    .knowledge
+                    .topics
+                    .iter()
+                    .position(|t| t.id == general.id)
+                {
                     suggestions.retain(|&t| t != pos);
                     suggestions.insert(0, pos);
                     suggestions.truncate(3);

@@ -5,7 +5,11 @@
 //! * REST: every call is recorded ([`RecordedRequest`]); the routes the bot
 //!   uses answer like Discord does (valid `Command`/`Message` objects, 204 for
 //!   interaction callbacks, Discord's limits checked on message payloads), and
-//!   unknown routes answer 404 `{"message":"Unknown","code":0}`.
+//!   unknown routes answer 404 `{"message":"Unknown","code":0}`. Servers,
+//!   roles and channels added with [`FakeDiscord::add_text_channel`] and
+//!   friends are served by `GET /channels/{id}`, `GET /guilds/{id}` and
+//!   `GET /guilds/{id}/members/{user}` (see [`guilds`]); channel options in
+//!   interactions come with `data.resolved.channels`.
 //! * Gateway: HELLO → IDENTIFY → READY, heartbeats acknowledged, RESUME with
 //!   replay of missed dispatches (or an invalid session, see [`ResumeMode`]),
 //!   dispatches sent while no session is live are queued and delivered once one is.
@@ -16,9 +20,12 @@
 #![allow(dead_code)]
 
 pub mod bot;
+pub mod guilds;
 
 #[allow(unused_imports)]
 pub use bot::BotProcess;
+#[allow(unused_imports)]
+pub use guilds::{perms, ChannelModel, GuildModel, Overwrite, OverwriteTarget};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -316,6 +323,21 @@ struct State_ {
     enforce_ack: Option<bool>,
     heartbeat_ms: Option<u64>,
     guilds: Vec<u64>,
+    /// Servers and channels `GET /guilds/..` and `GET /channels/..` answer with.
+    guild_models: HashMap<u64, GuildModel>,
+    channel_models: HashMap<u64, ChannelModel>,
+    response_delays: Vec<ResponseDelay>,
+    /// `POST /channels/*/messages` being answered right now, and the most ever.
+    posts_in_flight: usize,
+    max_posts_in_flight: usize,
+}
+
+/// Requests matching `method` and `prefix` are answered after `delay`.
+#[derive(Debug, Clone)]
+struct ResponseDelay {
+    method: String,
+    prefix: String,
+    delay: Duration,
 }
 
 struct Inner {
@@ -420,6 +442,12 @@ pub fn opt_str(name: &str, value: &str) -> Value {
     json!({"name": name, "type": 3, "value": value})
 }
 
+/// `{"name", "type": 7, "value"}`: a channel option. The interaction gets
+/// the channel in `data.resolved.channels`, as Discord sends it.
+pub fn opt_channel(name: &str, channel: u64) -> Value {
+    json!({"name": name, "type": 7, "value": channel.to_string()})
+}
+
 /// A subcommand (type 1) with its options.
 pub fn subcommand(name: &str, options: Value) -> Value {
     json!({"name": name, "type": 1, "options": options})
@@ -466,7 +494,7 @@ impl FakeDiscord {
             .fallback(rest)
             .with_state(inner.clone());
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(listener, app).tcp_nodelay(true).await;
         });
         FakeDiscord { inner, server }
     }
@@ -539,7 +567,82 @@ impl FakeDiscord {
         self.inner.lock().channel_faults.remove(&channel);
     }
 
+    /// Makes `GET /guilds/{id}` (and its members) known: a [`GuildModel::new`]
+    /// unless already there. Returns the model now stored.
+    pub fn add_guild(&self, guild: u64) -> GuildModel {
+        self.inner
+            .lock()
+            .guild_models
+            .entry(guild)
+            .or_insert_with(|| GuildModel::new(guild))
+            .clone()
+    }
+
+    /// Changes a server (added first if unknown).
+    pub fn update_guild(&self, guild: u64, f: impl FnOnce(&mut GuildModel)) {
+        let mut st = self.inner.lock();
+        f(st.guild_models
+            .entry(guild)
+            .or_insert_with(|| GuildModel::new(guild)));
+    }
+
+    /// Adds (or replaces) a text channel of `guild`, adding the server if
+    /// unknown; `GET /channels/{channel}` then answers it.
+    pub fn add_text_channel(&self, guild: u64, channel: u64) {
+        self.add_guild(guild);
+        self.inner
+            .lock()
+            .channel_models
+            .insert(channel, ChannelModel::text(guild, channel));
+    }
+
+    /// Sets an overwrite on a known channel (replacing one for the same target).
+    pub fn set_overwrite(&self, channel: u64, overwrite: Overwrite) {
+        let mut st = self.inner.lock();
+        let c = st
+            .channel_models
+            .get_mut(&channel)
+            .unwrap_or_else(|| panic!("channel {channel} unknown: add_text_channel first"));
+        c.overwrites.retain(|o| o.target != overwrite.target);
+        c.overwrites.push(overwrite);
+    }
+
+    /// Denies the bot `permissions` in `channel` with a member overwrite.
+    pub fn deny_bot_in_channel(&self, channel: u64, permissions: u64) {
+        self.set_overwrite(
+            channel,
+            Overwrite {
+                target: OverwriteTarget::Member(APP_ID),
+                allow: 0,
+                deny: permissions,
+            },
+        );
+    }
+
+    /// Requests with this method whose path starts with `path_prefix` are
+    /// answered `delay` after they arrive (the latest setting wins; zero
+    /// removes it).
+    pub fn set_response_delay(&self, method: &str, path_prefix: &str, delay: Duration) {
+        let (method, prefix) = (method.to_ascii_uppercase(), api_path(path_prefix));
+        let mut st = self.inner.lock();
+        st.response_delays
+            .retain(|d| !(d.method == method && d.prefix == prefix));
+        if !delay.is_zero() {
+            st.response_delays.push(ResponseDelay {
+                method,
+                prefix,
+                delay,
+            });
+        }
+    }
+
     // ----- observation ---------------------------------------------------
+
+    /// The most `POST /channels/*/messages` the fake was answering at once.
+    /// Meaningful with a response delay on that route.
+    pub fn max_channel_posts_in_flight(&self) -> usize {
+        self.inner.lock().max_posts_in_flight
+    }
 
     /// Every REST request so far.
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -773,6 +876,25 @@ impl FakeDiscord {
             "entitlements": [],
             "attachment_size_limit": 10_485_760,
         });
+        let mut channel_ids = Vec::new();
+        guilds::channel_option_ids(&d["data"]["options"], &mut channel_ids);
+        if !channel_ids.is_empty() {
+            let st = self.inner.lock();
+            let resolved: serde_json::Map<String, Value> = channel_ids
+                .iter()
+                .map(|&c| {
+                    (
+                        c.to_string(),
+                        guilds::resolved_channel_json(
+                            c,
+                            st.channel_models.get(&c),
+                            who.permissions,
+                        ),
+                    )
+                })
+                .collect();
+            d["data"]["resolved"] = json!({ "channels": resolved });
+        }
         let user = user_json(who.user_id, &who.username, false);
         match who.guild_id {
             Some(g) => {
@@ -868,6 +990,29 @@ impl FakeDiscord {
             (v.len() >= n).then_some(v)
         })
         .await
+    }
+
+    /// `PATCH /webhooks/{app}/{token}/messages/@original` for `i` (the edit
+    /// that completes a deferred reply), in order.
+    pub fn original_edits(&self, i: &Interaction) -> Vec<RecordedRequest> {
+        let path = format!("/api/v10/webhooks/{APP_ID}/{}/messages/@original", i.token);
+        self.inner
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.method == "PATCH" && r.path == path)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits for the first edit of `i`'s original response.
+    pub async fn wait_original_edit(
+        &self,
+        i: &Interaction,
+        timeout: Duration,
+    ) -> Option<RecordedRequest> {
+        self.wait_until(timeout, |f| f.original_edits(i).into_iter().next())
+            .await
     }
 
     /// Dispatches `i` and returns its callback's body; panics after 10 s.
@@ -1107,7 +1252,16 @@ enum Route {
     ChannelMessages {
         channel: u64,
     },
-    Channel,
+    Channel {
+        channel: u64,
+    },
+    Guild {
+        guild: u64,
+    },
+    GuildMember {
+        guild: u64,
+        user: u64,
+    },
 }
 
 fn route_of(method: &str, path: &str) -> Option<Route> {
@@ -1137,7 +1291,16 @@ fn route_of(method: &str, path: &str) -> Option<Route> {
         ("POST", ["channels", c, "messages"]) => Route::ChannelMessages {
             channel: c.parse().ok()?,
         },
-        ("GET", ["channels", _c]) => Route::Channel,
+        ("GET", ["channels", c]) => Route::Channel {
+            channel: c.parse().ok()?,
+        },
+        ("GET", ["guilds", g]) => Route::Guild {
+            guild: g.parse().ok()?,
+        },
+        ("GET", ["guilds", g, "members", u]) => Route::GuildMember {
+            guild: g.parse().ok()?,
+            user: u.parse().ok()?,
+        },
         _ => return None,
     };
     Some(r)
@@ -1202,9 +1365,26 @@ async fn rest(State(inner): State<Arc<Inner>>, req: Request) -> Response {
             )
         })
         .collect();
+    let is_post = matches!(
+        route_of(&method, &path),
+        Some(Route::ChannelMessages { .. })
+    );
+    // Counts this post as in flight until answered (or dropped half-way).
+    let in_flight = is_post.then(|| PostInFlight::new(&inner));
+    let delay = {
+        let st = inner.lock();
+        st.response_delays
+            .iter()
+            .rev()
+            .find(|d| d.method == method && path.starts_with(&d.prefix))
+            .map(|d| d.delay)
+    };
     let bytes = to_bytes(req.into_body(), 64 << 20)
         .await
         .unwrap_or_default();
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
     let body = if bytes.is_empty() {
         Value::Null
     } else {
@@ -1228,6 +1408,7 @@ async fn rest(State(inner): State<Arc<Inner>>, req: Request) -> Response {
         });
         (status, resp_body, resp_headers)
     };
+    drop(in_flight);
     inner.bump();
     if status == 204 {
         let mut r = StatusCode::NO_CONTENT.into_response();
@@ -1235,6 +1416,24 @@ async fn rest(State(inner): State<Arc<Inner>>, req: Request) -> Response {
         return r;
     }
     json_response(status, &resp_body, &resp_headers)
+}
+
+/// One `POST /channels/*/messages` being answered.
+struct PostInFlight(Arc<Inner>);
+
+impl PostInFlight {
+    fn new(inner: &Arc<Inner>) -> PostInFlight {
+        let mut st = inner.lock();
+        st.posts_in_flight += 1;
+        st.max_posts_in_flight = st.max_posts_in_flight.max(st.posts_in_flight);
+        PostInFlight(Arc::clone(inner))
+    }
+}
+
+impl Drop for PostInFlight {
+    fn drop(&mut self) {
+        self.0.lock().posts_in_flight -= 1;
+    }
 }
 
 type Answer = (u16, Value, Vec<(String, String)>);
@@ -1394,12 +1593,31 @@ fn answer(inner: &Inner, st: &mut State_, method: &str, path: &str, body: &Value
             st.messages.push(body.clone());
             ok(m)
         }
-        Route::Channel => (
-            404,
-            json!({"message": "Unknown Channel", "code": 10003}),
-            vec![],
-        ),
+        Route::Channel { channel } => match st.channel_models.get(&channel) {
+            Some(c) => ok(guilds::channel_json(c)),
+            None => (
+                404,
+                json!({"message": "Unknown Channel", "code": 10003}),
+                vec![],
+            ),
+        },
+        Route::Guild { guild } => match st.guild_models.get(&guild) {
+            Some(g) => ok(guilds::guild_json(g)),
+            None => unknown_guild(),
+        },
+        Route::GuildMember { guild, user } => match st.guild_models.get(&guild) {
+            Some(g) => ok(guilds::member_json(g, user)),
+            None => unknown_guild(),
+        },
     }
+}
+
+fn unknown_guild() -> Answer {
+    (
+        404,
+        json!({"message": "Unknown Guild", "code": 10004}),
+        vec![],
+    )
 }
 
 /// A registered command as Discord returns it.
