@@ -267,10 +267,7 @@ impl Engine {
             r.topic = Some(topic.id.clone());
             if let Some(s) = &topic.safety {
                 r.points.push(s.summary.clone());
-                r.safety = Some(SafetyNote {
-                    level: s.level,
-                    sources_differ: s.sources_differ.clone(),
-                });
+                r.safety = Some(SafetyNote::from(s));
                 r.sources = self.sources(&s.evidence);
                 r.related.push(self.topic_ref(topic, Command::Safe));
             }
@@ -333,10 +330,7 @@ impl Engine {
         );
         r.topic = Some(topic.id.clone());
         r.points = s.points.clone();
-        r.safety = Some(SafetyNote {
-            level: s.level,
-            sources_differ: s.sources_differ.clone(),
-        });
+        r.safety = Some(SafetyNote::from(s));
         r.sources = self.sources(&s.evidence);
         if topic.benefits.is_some() {
             r.related.push(self.topic_ref(topic, Command::Benefits));

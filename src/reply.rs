@@ -112,6 +112,15 @@ pub struct SafetyNote {
     pub sources_differ: Option<String>,
 }
 
+impl From<&crate::knowledge::Safety> for SafetyNote {
+    fn from(s: &crate::knowledge::Safety) -> Self {
+        SafetyNote {
+            level: s.level,
+            sources_differ: s.sources_differ.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reply {
     pub command: Command,

@@ -31,28 +31,9 @@ fn topic<'a>(k: &'a Knowledge, id: &str) -> &'a Topic {
         .unwrap_or_else(|| panic!("topic `{id}` is missing"))
 }
 
-/// The same folding the checker applies to quotes: whitespace runs become
-/// one space; curly quotes, dash kinds and U+FFFD become their plain forms.
+/// The same folding the checker applies to quotes.
 fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut pending_space = false;
-    for c in text.chars() {
-        if c.is_whitespace() {
-            pending_space = !out.is_empty();
-            continue;
-        }
-        if pending_space {
-            out.push(' ');
-            pending_space = false;
-        }
-        out.push(match c {
-            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' => '\'',
-            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' => '"',
-            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FFFD}' => '-',
-            c => c,
-        });
-    }
-    out
+    massage_bot::knowledge::fold_quote(text)
 }
 
 fn source_text(k: &Knowledge, id: &str) -> String {

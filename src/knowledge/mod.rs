@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use ids::{InvalidId, SourceId, TopicId};
+/// The folding quote matching tolerates (whitespace, quote and dash styles, U+FFFD).
+pub use quote::fold as fold_quote;
 
 /// The knowledge file compiled into the binary, used when no path is given.
 pub const EMBEDDED_TOML: &str = include_str!("../../knowledge/knowledge.toml");
