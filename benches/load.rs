@@ -6,7 +6,7 @@
 //!
 //! `cargo bench --bench load` (harness = false). Bounded: aborts after 60 s.
 //! `LOAD_N` changes the count; `LOAD_RUST_LOG` the bot's log filter
-//! (default `info`, as in production).
+//! (default `info,serenity=warn`, the product's default for `run`).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -70,7 +70,8 @@ async fn run() -> Result<(), String> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
-    let log = std::env::var("LOAD_RUST_LOG").unwrap_or_else(|_| "info".into());
+    // The product's default filter for `run`.
+    let log = std::env::var("LOAD_RUST_LOG").unwrap_or_else(|_| "info,serenity=warn".into());
 
     let fake = FakeDiscord::start().await;
     let arena = std::env::var("LOAD_MALLOC_ARENA_MAX").unwrap_or_default();
