@@ -725,3 +725,46 @@ async fn discord_replies_are_the_cards_the_cli_prints() {
         assert_eq!(ephemeral, reply.is_private(), "/{name}");
     }
 }
+
+/// LOG_FORMAT=json: one JSON object per line; one line per command with
+/// command, outcome, topic and latency, and at most a short prefix of what
+/// the user typed.
+#[tokio::test]
+async fn json_logs_have_one_line_per_command_with_a_bounded_query() {
+    let h = start_registered(&[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]).await;
+    let long = format!("{} sleep", "zzzz ".repeat(400));
+    h.fake
+        .send_command("ask", json!([opt_str("question", &long)]))
+        .await;
+    h.fake
+        .send_command("benefits", json!([opt_str("topic", "sleep")]))
+        .await;
+    assert!(
+        h.bot.wait_for_log("\"topic\":\"sleep\"", T).await,
+        "{}",
+        h.bot.logs()
+    );
+    let logs = h.bot.logs();
+    let mut answered = Vec::new();
+    for line in logs.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if v["fields"]["message"] == "answered" {
+            answered.push(v);
+        }
+    }
+    assert_eq!(answered.len(), 2, "{logs}");
+    for v in &answered {
+        let f = &v["fields"];
+        for key in ["command", "outcome", "topic", "latency_us", "query"] {
+            assert!(!f[key].is_null(), "{key} missing: {v}");
+        }
+        assert!(f["query"].as_str().unwrap().chars().count() <= 40, "{v}");
+    }
+    let benefits = answered
+        .iter()
+        .find(|v| v["fields"]["command"] == "benefits")
+        .expect("a line for /benefits");
+    assert_eq!(benefits["fields"]["outcome"], "answered");
+    assert!(!logs.contains(&"zzzz ".repeat(20)), "user text not bounded");
+}
