@@ -412,4 +412,7 @@ fn console_answers_each_line_until_quit() {
         "answered after /quit: {text}"
     );
     assert_eq!(text.matches(caveat().as_str()).count(), 2, "{text}");
+    // History is kept between sessions.
+    let history = std::fs::read_to_string(cli.path(".massage-bot-history")).unwrap_or_default();
+    assert!(history.contains("/benefits sleep"), "history: {history:?}");
 }
