@@ -161,8 +161,12 @@ impl Engine {
             l if l < 0 => Some(Intent::Benefits),
             _ => None,
         });
-        let mut reply = if matching::content_words(query).is_empty() {
+        let mut reply = if echo.is_empty() {
             self.empty_query(command)
+        } else if matching::content_words(query).is_empty() {
+            // Words, but none that could name a topic ("how often should I
+            // get a massage"): honestly not covered.
+            self.not_covered(command, &echo, intent)
         } else {
             let has_section = |t: TopicIndex| {
                 let topic = &self.knowledge.topics[t];
