@@ -161,12 +161,13 @@ impl Engine {
             l if l < 0 => Some(Intent::Benefits),
             _ => None,
         });
+        let analysis = self.matcher.analyse(query);
         let mut reply = if echo.is_empty() {
             self.empty_query(command)
-        } else if matching::content_words(query).is_empty() {
+        } else if analysis.content_words == 0 {
             // Words, but none that could name a topic ("how often should I
             // get a massage"): honestly not covered.
-            self.not_covered(command, &echo, intent)
+            self.not_covered(command, &echo, intent, &analysis)
         } else {
             let has_section = |t: TopicIndex| {
                 let topic = &self.knowledge.topics[t];
@@ -176,7 +177,7 @@ impl Engine {
                     None => true,
                 }
             };
-            let mut outcome = self.matcher.classify(query, has_section);
+            let mut outcome = analysis.classify(has_section);
             // An answer about something near what was asked is worse than
             // none ("covid vaccine" is not "covid", a "sleeping bag" is not
             // sleep): when the head word matches nothing, only suggest.
@@ -184,7 +185,7 @@ impl Engine {
             // so there the check is kept for safety questions.
             let head_matters = command != Command::Ask || intent == Some(Intent::Safe);
             if let Outcome::Answer { topic, .. } = outcome {
-                if head_matters && self.matcher.head_unexplained(query) {
+                if head_matters && !analysis.head_explained {
                     outcome = Outcome::DidYouMean(vec![topic]);
                 }
             }
@@ -203,7 +204,7 @@ impl Engine {
                     r
                 }
                 Outcome::DidYouMean(topics) => self.did_you_mean(command, &echo, intent, &topics),
-                Outcome::NotCovered => self.not_covered(command, &echo, intent),
+                Outcome::NotCovered => self.not_covered(command, &echo, intent, &analysis),
             }
         };
         reply.query = echo;
@@ -376,7 +377,13 @@ impl Engine {
         r
     }
 
-    fn not_covered(&self, command: Command, echo: &str, intent: Option<Intent>) -> Reply {
+    fn not_covered(
+        &self,
+        command: Command,
+        echo: &str,
+        intent: Option<Intent>,
+        analysis: &matching::Analysis,
+    ) -> Reply {
         let mut summary = format!(
             "My sources don't cover \"{echo}\", and I don't guess about health. `/topics` lists everything I can answer."
         );
@@ -392,10 +399,9 @@ impl Engine {
         );
         // Suggest the closest topics even when none is close enough to offer
         // as "did you mean"; otherwise the ones asked about most.
-        let mut suggestions: Vec<TopicIndex> = self
-            .matcher
-            .rank(echo)
-            .into_iter()
+        let mut suggestions: Vec<TopicIndex> = analysis
+            .ranked
+            .iter()
             .filter(|s| s.score >= 0.3)
             .take(3)
             .map(|s| s.topic)

@@ -298,22 +298,38 @@ impl Matcher {
     /// Every topic with some similarity to the query words, best first.
     /// `query` is raw user text.
     pub fn rank(&self, query: &str) -> Vec<Scored> {
-        let query = content_words(query);
-        self.rank_words(&query)
+        self.analyse(query).ranked
     }
 
-    fn rank_words(&self, query: &[String]) -> Vec<Scored> {
+    /// Matches a query once: everything the bands, the head-word rule and
+    /// the suggestions need.
+    pub fn analyse(&self, query: &str) -> Analysis {
+        let words = content_words(query);
+        let hits = self.word_hits(&words);
+        // The last content word is, in English, usually the head of the
+        // phrase ("covid *vaccine*", "breast *cancer*"); the words before it
+        // only narrow what it names.
+        let last = words.len().saturating_sub(1);
+        let head_explained =
+            words.len() < 2 || hits.values().any(|&(sim, q)| q == last && sim >= ANSWER);
+        Analysis {
+            ranked: self.rank_hits(&words, &hits),
+            content_words: words.len(),
+            head_explained,
+        }
+    }
+
+    fn rank_hits(&self, query: &[String], hits: &HashMap<usize, (f32, usize)>) -> Vec<Scored> {
         if query.is_empty() {
             return Vec::new();
         }
-        let hits = self.word_hits(query);
         // How much each query word says: the idf of what it matched best, or
         // that of a rare word when it matched nothing (an unexplained word
         // makes a match less certain).
         let unknown = (1.0 + self.topics.max(1) as f32).ln();
         let mut weight = vec![unknown; query.len()];
         let mut strength = vec![0.0f32; query.len()];
-        for (&w, &(sim, q)) in &hits {
+        for (&w, &(sim, q)) in hits {
             let idf = self.words[w].idf;
             // Among equally good matches, the commonest meaning decides
             // ("painful" is an alias, but its stem "pain" is everywhere).
@@ -383,27 +399,25 @@ impl Matcher {
         scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.into_iter().map(|(_, t)| t).collect()
     }
+}
 
-    /// Whether the last content word (in English usually the head of the
-    /// phrase: "covid *vaccine*", "breast *cancer*") matches no topic word.
-    /// The words before it only narrow what it names.
-    pub fn head_unexplained(&self, query: &str) -> bool {
-        let words = content_words(query);
-        if words.len() < 2 {
-            return false;
-        }
-        let last = words.len() - 1;
-        !self
-            .word_hits(&words)
-            .values()
-            .any(|&(sim, q)| q == last && sim >= ANSWER)
-    }
+/// A query as the matcher saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// Every topic with some similarity, best first.
+    pub ranked: Vec<Scored>,
+    /// How many words could name a topic.
+    pub content_words: usize,
+    /// Whether the phrase's head word (its last content word) matched a
+    /// topic word well enough to answer on.
+    pub head_explained: bool,
+}
 
-    /// Sorts a query into a band. `prefer` breaks near-ties in favour of
+impl Analysis {
+    /// Sorts the query into a band. `prefer` breaks near-ties in favour of
     /// topics that have the section asked for.
-    pub fn classify(&self, query: &str, prefer: impl Fn(TopicIndex) -> bool) -> Outcome {
-        let ranked = self.rank(query);
-        classify_ranked(&ranked, prefer)
+    pub fn classify(&self, prefer: impl Fn(TopicIndex) -> bool) -> Outcome {
+        classify_ranked(&self.ranked, prefer)
     }
 }
 
