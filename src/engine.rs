@@ -246,13 +246,21 @@ impl Engine {
         refs
     }
 
-    fn related(&self, topic: &Topic) -> Vec<TopicRef> {
-        topic
+    /// "See also": `first` (the other section of the same topic, the
+    /// general advice), then the topic's related topics, each topic once.
+    fn see_also(&self, topic: &Topic, first: Vec<TopicRef>) -> Vec<TopicRef> {
+        let related = topic
             .related
             .iter()
             .filter_map(|id| self.knowledge.topic(id))
-            .map(|t| self.topic_ref(t, Self::natural_command(t, None)))
-            .collect()
+            .map(|t| self.topic_ref(t, Self::natural_command(t, None)));
+        let mut out: Vec<TopicRef> = Vec::new();
+        for r in first.into_iter().chain(related) {
+            if !out.iter().any(|o| o.id == r.id && o.command == r.command) {
+                out.push(r);
+            }
+        }
+        out
     }
 
     fn benefits(&self, command: Command, topic: &Topic) -> Reply {
@@ -270,13 +278,14 @@ impl Engine {
                 self.caveat(),
             );
             r.topic = Some(topic.id.clone());
+            let mut first = Vec::new();
             if let Some(s) = &topic.safety {
                 r.points.push(s.summary.clone());
                 r.safety = Some(SafetyNote::from(s));
                 r.sources = self.sources(&s.evidence);
-                r.related.push(self.topic_ref(topic, Command::Safe));
+                first.push(self.topic_ref(topic, Command::Safe));
             }
-            r.related.extend(self.related(topic));
+            r.related = self.see_also(topic, first);
             return r;
         };
         let mut r = Reply::new(
@@ -289,11 +298,13 @@ impl Engine {
         r.topic = Some(topic.id.clone());
         r.points = b.points.clone();
         r.sources = self.sources(&b.evidence);
-        if topic.safety.is_some() {
-            // A benefit with a safety note always points to it.
-            r.related.push(self.topic_ref(topic, Command::Safe));
-        }
-        r.related.extend(self.related(topic));
+        // A benefit with a safety note always points to it.
+        let first = topic
+            .safety
+            .iter()
+            .map(|_| self.topic_ref(topic, Command::Safe))
+            .collect();
+        r.related = self.see_also(topic, first);
         r
     }
 
@@ -312,18 +323,20 @@ impl Engine {
                 self.caveat(),
             );
             r.topic = Some(topic.id.clone());
-            if topic.benefits.is_some() {
-                r.related.push(self.topic_ref(topic, Command::Benefits));
-            }
+            let mut first: Vec<TopicRef> = topic
+                .benefits
+                .iter()
+                .map(|_| self.topic_ref(topic, Command::Benefits))
+                .collect();
             if let Some(general) = self.general_safety_topic() {
                 if general.id != topic.id {
-                    r.related.push(self.topic_ref(general, Command::Safe));
+                    first.push(self.topic_ref(general, Command::Safe));
                     if let Some(gs) = &general.safety {
                         r.sources = self.sources(&gs.evidence);
                     }
                 }
             }
-            r.related.extend(self.related(topic));
+            r.related = self.see_also(topic, first);
             return r;
         };
         let mut r = Reply::new(
@@ -337,10 +350,12 @@ impl Engine {
         r.points = s.points.clone();
         r.safety = Some(SafetyNote::from(s));
         r.sources = self.sources(&s.evidence);
-        if topic.benefits.is_some() {
-            r.related.push(self.topic_ref(topic, Command::Benefits));
-        }
-        r.related.extend(self.related(topic));
+        let first = topic
+            .benefits
+            .iter()
+            .map(|_| self.topic_ref(topic, Command::Benefits))
+            .collect();
+        r.related = self.see_also(topic, first);
         r
     }
 

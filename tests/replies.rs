@@ -182,6 +182,24 @@ fn missing_safety_information_is_never_presented_as_safe() {
 }
 
 #[test]
+fn see_also_lists_each_topic_once() {
+    for topic in &engine().knowledge().topics {
+        for intent in [Intent::Benefits, Intent::Safe] {
+            let reply = engine().answer_topic(intent, topic.id.as_str());
+            let mut seen = std::collections::HashSet::new();
+            for r in &reply.related {
+                assert!(
+                    seen.insert((r.id.clone(), r.command)),
+                    "{}: {:?} twice",
+                    topic.id,
+                    r.id
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn a_benefit_with_a_safety_note_points_to_it() {
     for topic in &engine().knowledge().topics {
         if topic.benefits.is_some() && topic.safety.is_some() {
