@@ -227,15 +227,10 @@ impl RawSettings {
 
     fn parse(self) -> Result<TipSettings, StorageError> {
         let guild = from_db(self.guild);
-        let bad = |what: &str| StorageError::Corrupt {
-            guild,
-            what: what.to_owned(),
-        };
-        let instant =
-            |v: i64, what: &str| DateTime::from_timestamp_millis(v).ok_or_else(|| bad(what));
-        let date = |s: &str, what: &str| {
-            NaiveDate::parse_from_str(s, DATE_FMT).map_err(|_| bad(&format!("{what} {s:?}")))
-        };
+        let row = RowCheck(guild);
+        let bad = |what: &str| row.corrupt(what);
+        let instant = |v: i64, what: &str| row.instant(v, what);
+        let date = |s: &str, what: &str| row.date(s, what);
         let time = NaiveTime::parse_from_str(&self.time, "%H:%M")
             .map_err(|_| bad(&format!("local_time {:?}", self.time)))?;
         let tz: Tz = self
@@ -323,16 +318,12 @@ impl RawAttempt {
 
     fn parse(self) -> Result<Attempt, StorageError> {
         let guild = from_db(self.guild);
-        let bad = |what: &str| StorageError::Corrupt {
-            guild,
-            what: what.to_owned(),
-        };
-        let instant =
-            |v: i64, what: &str| DateTime::from_timestamp_millis(v).ok_or_else(|| bad(what));
+        let row = RowCheck(guild);
+        let bad = |what: &str| row.corrupt(what);
+        let instant = |v: i64, what: &str| row.instant(v, what);
         Ok(Attempt {
             guild: GuildId(guild),
-            date: NaiveDate::parse_from_str(&self.date, DATE_FMT)
-                .map_err(|_| bad("attempt date"))?,
+            date: row.date(&self.date, "attempt date")?,
             nonce: self.nonce,
             tip_index: usize::try_from(self.tip_index).map_err(|_| bad("tip_index"))?,
             channel: ChannelId(from_db(self.channel)),
@@ -682,6 +673,26 @@ impl TipStore for SqliteStore {
                 [date_str(before)],
             )?)
         })
+    }
+}
+
+/// Turns unreadable column values of one guild's row into `Corrupt` errors.
+struct RowCheck(u64);
+
+impl RowCheck {
+    fn corrupt(&self, what: &str) -> StorageError {
+        StorageError::Corrupt {
+            guild: self.0,
+            what: what.to_owned(),
+        }
+    }
+
+    fn instant(&self, millis: i64, what: &str) -> Result<DateTime<Utc>, StorageError> {
+        DateTime::from_timestamp_millis(millis).ok_or_else(|| self.corrupt(what))
+    }
+
+    fn date(&self, s: &str, what: &str) -> Result<NaiveDate, StorageError> {
+        NaiveDate::parse_from_str(s, DATE_FMT).map_err(|_| self.corrupt(&format!("{what} {s:?}")))
     }
 }
 
