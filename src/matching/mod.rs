@@ -76,7 +76,6 @@ struct Phrase {
 }
 
 /// The search index over topic ids, titles and aliases.
-#[derive(Debug)]
 pub struct Matcher {
     words: Vec<Word>,
     phrases: Vec<Phrase>,
@@ -87,6 +86,18 @@ pub struct Matcher {
     topics: usize,
     /// "id title aliases" per topic, for fuzzy autocomplete of a few letters.
     haystacks: Vec<String>,
+    /// Built once: it keeps its scoring buffers between queries.
+    skim: SkimMatcherV2,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("topics", &self.topics)
+            .field("words", &self.words.len())
+            .field("phrases", &self.phrases.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Words of a phrase or query that can name a topic.
@@ -160,6 +171,7 @@ impl Matcher {
                 .iter()
                 .map(|t| format!("{} {} {}", t.id, t.title, t.aliases.join(" ")).to_lowercase())
                 .collect(),
+            skim: SkimMatcherV2::default().ignore_case(),
         };
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut df: Vec<Vec<TopicIndex>> = Vec::new();
@@ -230,7 +242,7 @@ impl Matcher {
 
     /// Best similarity of each index word to some query word: (sim, query word).
     fn word_hits(&self, query: &[String]) -> HashMap<usize, (f32, usize)> {
-        let skim = SkimMatcherV2::default().ignore_case();
+        let skim = &self.skim;
         let mut hits: HashMap<usize, (f32, usize)> = HashMap::new();
         let mut record = |w: usize, sim: f32, q: usize| {
             let e = hits.entry(w).or_insert((0.0, q));
@@ -389,7 +401,7 @@ impl Matcher {
         if pattern.is_empty() {
             return Vec::new();
         }
-        let skim = SkimMatcherV2::default().ignore_case();
+        let skim = &self.skim;
         let mut scored: Vec<(i64, TopicIndex)> = self
             .haystacks
             .iter()
