@@ -81,7 +81,8 @@ impl SqliteStore {
     fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Self, StorageError> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         if path.is_some() {
-            let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+            let mode: String =
+                retry_busy(|| conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)))?;
             if !mode.eq_ignore_ascii_case("wal") {
                 // E.g. a file system without shared memory; still correct, slower.
                 warn!(%mode, "SQLite refused WAL journal mode");
@@ -144,6 +145,25 @@ impl SqliteStore {
 
 /// Applies the missing migrations, each in its own IMMEDIATE transaction that
 /// re-reads the version, so two processes starting together migrate once.
+/// Switching a fresh file to WAL needs an exclusive lock, and SQLite
+/// answers SQLITE_BUSY there without calling the busy handler when another
+/// handle is opening the same file at that moment: retry for as long as
+/// `busy_timeout` would have waited.
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     let supported = MIGRATIONS.len() as i64;
     loop {
