@@ -451,8 +451,15 @@ impl Engine {
 
     /// Topics by how often they were answered, then in knowledge order.
     fn popular(&self, n: usize) -> Vec<TopicIndex> {
-        let mut order: Vec<TopicIndex> = (0..self.knowledge.topics.len()).collect();
-        order.sort_by_key(|&t| std::cmp::Reverse(self.asked[t].load(Ordering::Relaxed)));
+        // Snapshot first: other threads bump the counters while we sort, and
+        // a key that changes mid-sort breaks the sort's total order (panic).
+        let counts: Vec<u32> = self
+            .asked
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        let mut order: Vec<TopicIndex> = (0..counts.len()).collect();
+        order.sort_by_key(|&t| std::cmp::Reverse(counts[t]));
         order.truncate(n);
         order
     }
@@ -754,5 +761,39 @@ impl Engine {
             }
         }
         problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Autocomplete's "most asked" order is read while other threads answer
+    /// (and bump the counters); that must never panic.
+    #[test]
+    fn popular_is_safe_while_counters_change() {
+        let engine = std::sync::Arc::new(Engine::load(None).expect("shipped knowledge"));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..2)
+            .map(|_| {
+                let (engine, stop) = (engine.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    // Jump topics over each other so their order keeps flipping.
+                    let n = engine.asked.len();
+                    let mut x = 7usize;
+                    while !stop.load(Ordering::Relaxed) {
+                        x = (x * 31 + 17) % n;
+                        engine.asked[x].fetch_add(1 + (x as u32 % 5) * 1000, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..20_000 {
+            assert_eq!(engine.popular(3).len(), 3);
+        }
+        stop.store(true, Ordering::Relaxed);
+        for w in writers {
+            w.join().expect("writer");
+        }
     }
 }
