@@ -2,8 +2,10 @@
 //! from a curated knowledge base, cites its sources, and always ends with a
 //! doctor caveat.
 //!
-//! The core ([`knowledge`], [`matching`], [`reply`], [`render`]) knows nothing
-//! of Discord, so the command line and the bot give the same replies.
+//! The core ([`knowledge`], [`understanding`], [`matching`], [`engine`],
+//! [`reply`], [`render`]) knows nothing of Discord, so the command line and
+//! the bot give the same replies. Dependencies point one way: `discord` and
+//! the command line -> `engine` -> `understanding`/`matching` -> `knowledge`.
 
 pub mod config;
 pub mod console;
@@ -16,3 +18,5 @@ pub mod render;
 pub mod reply;
 pub mod storage;
 pub mod tips;
+pub mod understanding;
+pub mod validate;

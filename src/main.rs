@@ -137,11 +137,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(engine) => {
                     let k = engine.knowledge();
                     println!(
-                        "ok: {} topics, {} tips, {} sources, {} exclusions",
+                        "ok: {} topics, {} tips, {} sources, {} exclusions, {} vocabulary terms, {} crisis rules",
                         k.topics.len(),
                         k.tips.len(),
                         k.sources.len(),
-                        k.excluded.len()
+                        k.excluded.len(),
+                        k.vocabulary.terms.len(),
+                        k.crisis.rules.len()
                     );
                     Ok(ExitCode::SUCCESS)
                 }

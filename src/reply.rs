@@ -78,6 +78,8 @@ pub enum Kind {
     About,
     /// Bad input or an internal failure.
     Error,
+    /// Suicidal thoughts, self-harm or a medical emergency: help comes first.
+    Crisis,
 }
 
 /// A cited source document.
@@ -121,6 +123,17 @@ impl From<&crate::knowledge::Safety> for SafetyNote {
     }
 }
 
+/// A further topic section of an answer that names several topics, shown
+/// after the lead in brief (on Discord the full section is one click away).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Part {
+    /// The topic, with the command that gives this section in full.
+    pub topic: TopicRef,
+    pub heading: String,
+    pub summary: String,
+    pub safety: Option<SafetyNote>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reply {
     pub command: Command,
@@ -133,6 +146,12 @@ pub struct Reply {
     pub summary: String,
     pub points: Vec<String>,
     pub safety: Option<SafetyNote>,
+    /// Further topics the question names, after the lead.
+    pub more: Vec<Part>,
+    /// Every topic the reply covers, in the order it shows them.
+    pub topics: Vec<TopicId>,
+    /// The topics whose safety warning the reply carries.
+    pub warnings: Vec<TopicId>,
     pub sections: Vec<Section>,
     pub sources: Vec<SourceRef>,
     pub suggestions: Vec<TopicRef>,
@@ -159,6 +178,9 @@ impl Reply {
             summary: summary.into(),
             points: Vec::new(),
             safety: None,
+            more: Vec::new(),
+            topics: Vec::new(),
+            warnings: Vec::new(),
             sections: Vec::new(),
             sources: Vec::new(),
             suggestions: Vec::new(),
@@ -168,7 +190,11 @@ impl Reply {
     }
 
     /// Replies only the asker should see: Discord shows them ephemerally.
+    /// A crisis reply is private too: it is nobody else's business.
     pub fn is_private(&self) -> bool {
-        matches!(self.kind, Kind::DidYouMean | Kind::NotCovered | Kind::Error)
+        matches!(
+            self.kind,
+            Kind::DidYouMean | Kind::NotCovered | Kind::Error | Kind::Crisis
+        )
     }
 }

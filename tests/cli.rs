@@ -155,6 +155,8 @@ const JSON_KEYS: &[&str] = &[
     "suggestions",
     "text",
     "caveat",
+    "topics",
+    "warnings",
 ];
 
 #[test]
@@ -200,6 +202,30 @@ fn safe_pregnancy_as_json() {
     assert_eq!(v["topic"], "pregnancy", "{out}");
     assert_eq!(v["intent"], "safe", "{out}");
     assert_eq!(v["command"], "safe", "{out}");
+}
+
+#[test]
+fn ask_json_lists_every_topic_and_the_warnings_it_carries() {
+    let cli = Cli::new();
+    let out = ok(cli.run(&[
+        "ask",
+        "--json",
+        "I'm pregnant, can massage help my back pain?",
+    ]));
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["topic"], "back-pain", "{out}");
+    assert_eq!(v["intent"], "benefits", "{out}");
+    assert_eq!(
+        v["topics"],
+        serde_json::json!(["pregnancy", "back-pain"]),
+        "{out}"
+    );
+    assert_eq!(v["warnings"], serde_json::json!(["pregnancy"]), "{out}");
+    let out = ok(cli.run(&["ask", "--json", "i want to kill myself"]));
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["kind"], "crisis", "{out}");
+    assert_eq!(v["topic"], Value::Null, "{out}");
+    assert_eq!(v["ephemeral"], true, "{out}");
 }
 
 #[test]

@@ -31,10 +31,36 @@ fn check(reply: &Reply) {
         assert!(f.value.chars().count() <= limits::FIELD_VALUE);
     }
     assert!(card.total_len() <= limits::MESSAGE_TOTAL);
-    // Echoed text can never ping or link.
-    for bad in ["@everyone", "@here", "<@", "<#", "http://", "https://"] {
+    // Nothing can ping, and echoed text can never link: the only links are
+    // the helplines of the reviewed crisis reply.
+    for bad in ["@everyone", "@here", "<@", "<#"] {
         assert!(!text.contains(bad), "reply echoes {bad}: {text}");
     }
+    let allowed = crisis_links();
+    for word in text.split_whitespace() {
+        if word.contains("http://") || word.contains("https://") {
+            assert!(
+                allowed.iter().any(|a| word.contains(a.as_str())),
+                "reply links {word}: {text}"
+            );
+        }
+    }
+    for bad in ["http://", "https://"] {
+        assert!(!reply.query.contains(bad), "echo links: {}", reply.query);
+    }
+}
+
+/// The links the crisis file itself gives.
+fn crisis_links() -> Vec<String> {
+    let c = &engine().knowledge().crisis;
+    c.mental
+        .points
+        .iter()
+        .chain(&c.medical.points)
+        .flat_map(|p| p.split_whitespace())
+        .filter(|w| w.starts_with("https://"))
+        .map(|w| w.trim_end_matches(['.', ',', ')']).to_owned())
+        .collect()
 }
 
 fn all_requests(s: &str) -> Vec<Request> {
@@ -89,7 +115,10 @@ fn fixed_requests_carry_the_caveat() {
         Request::Topics,
         Request::About,
         Request::Help,
-        Request::Unknown("x".into()),
+        Request::Unknown {
+            name: "x".into(),
+            rest: String::new(),
+        },
     ] {
         check(&engine().answer(&r));
     }
@@ -200,19 +229,31 @@ fn see_also_lists_each_topic_once() {
 }
 
 #[test]
-fn a_benefit_with_a_safety_note_points_to_it() {
+fn a_benefit_with_a_safety_note_points_to_it_or_carries_it() {
     for topic in &engine().knowledge().topics {
         if topic.benefits.is_some() && topic.safety.is_some() {
             let reply = engine().answer_topic(Intent::Benefits, topic.id.as_str());
-            assert!(
-                reply
-                    .related
-                    .iter()
-                    .any(|r| r.id == topic.id && r.command == massage_bot::reply::Command::Safe),
-                "{}",
-                topic.id
-            );
+            let links = reply
+                .related
+                .iter()
+                .any(|r| r.id == topic.id && r.command == massage_bot::reply::Command::Safe);
+            assert!(links || reply.warnings.contains(&topic.id), "{}", topic.id);
             assert!(!reply.sources.is_empty());
+        }
+    }
+}
+
+#[test]
+fn crisis_replies_carry_the_caveat_and_fit_discord() {
+    for q in [
+        "i want to kill myself",
+        "chest pain spreading to my left arm right now",
+        "one calf is red, hot and swollen, should i get it massaged",
+    ] {
+        for r in all_requests(q) {
+            let reply = engine().answer(&r);
+            check(&reply);
+            assert_eq!(reply.kind, Kind::Crisis, "{q}: {r:?}");
         }
     }
 }

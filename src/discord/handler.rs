@@ -155,7 +155,12 @@ impl<C: Clock> Handler<C> {
             "tip" => self.answer_safely(&name, |e| e.answer(&Request::Tip)),
             "topics" => self.answer_safely(&name, |e| e.answer(&Request::Topics)),
             "about" => self.answer_safely(&name, |e| e.answer(&Request::About)),
-            other => self.answer_safely(&name, |e| e.answer(&Request::Unknown(other.to_owned()))),
+            other => self.answer_safely(&name, |e| {
+                e.answer(&Request::Unknown {
+                    name: other.to_owned(),
+                    rest: String::new(),
+                })
+            }),
         };
         let response = CreateInteractionResponse::Message(embed::response(&reply));
         // The semaphore is never closed; if it were, reply anyway.
@@ -189,6 +194,7 @@ impl<C: Clock> Handler<C> {
             (None, Kind::DidYouMean) => "did_you_mean",
             (None, Kind::NotCovered) => "not_covered",
             (None, Kind::Error) => "error",
+            (None, Kind::Crisis) => "crisis",
         };
         // Metric labels come from our own table, never from user input.
         let command = commands::NAMES

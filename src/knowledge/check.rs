@@ -17,20 +17,42 @@ use super::{
 /// room for the answer within Discord's limits (an embed footer is 2048).
 const MAX_CAVEAT: usize = 600;
 /// Longest single text (summary, point, tip) accepted.
-const MAX_TEXT: usize = 900;
+pub(super) const MAX_TEXT: usize = 900;
 /// Longest title: an autocomplete choice name (100) is the title plus a
 /// note of up to 28 characters such as " (no safety note in sources)".
 const MAX_TITLE: usize = 70;
 /// Longest alias: aliases are matched against capped queries.
-const MAX_ALIAS: usize = 60;
+pub(super) const MAX_ALIAS: usize = 60;
 
-struct Checker<'a> {
+/// Collects problems with the line they are on. Shared by the checks of
+/// every curated file (knowledge, vocabulary, crisis).
+pub(super) struct Checker<'a> {
     origin: &'a str,
     text: &'a str,
-    problems: Vec<Problem>,
+    pub(super) problems: Vec<Problem>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    pub(super) fn new(origin: &'a str, text: &'a str) -> Self {
+        Checker {
+            origin,
+            text,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Parses TOML, or records where the syntax or the schema is wrong.
+    pub(super) fn parse<T: serde::de::DeserializeOwned>(&mut self) -> Option<T> {
+        match toml::from_str(self.text) {
+            Ok(raw) => Some(raw),
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                self.at(&span, None, format!("schema error: {}", e.message()));
+                None
+            }
+        }
+    }
+
     fn line(&self, span: &Range<usize>) -> usize {
         let end = span.start.min(self.text.len());
         self.text.as_bytes()[..end]
@@ -40,7 +62,12 @@ impl Checker<'_> {
             + 1
     }
 
-    fn at(&mut self, span: &Range<usize>, topic: Option<&str>, message: impl Into<String>) {
+    pub(super) fn at(
+        &mut self,
+        span: &Range<usize>,
+        topic: Option<&str>,
+        message: impl Into<String>,
+    ) {
         let location = format!("{}:{}", self.origin, self.line(span));
         self.problems.push(Problem {
             location,
@@ -49,7 +76,7 @@ impl Checker<'_> {
         });
     }
 
-    fn text_field(
+    pub(super) fn text_field(
         &mut self,
         field: &Spanned<String>,
         topic: Option<&str>,
@@ -89,18 +116,9 @@ pub(super) fn parse_and_validate(
         origin: origin.to_owned(),
         problems,
     };
-    let mut c = Checker {
-        origin,
-        text,
-        problems: Vec::new(),
-    };
-    let raw: RawKnowledge = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            c.at(&span, None, format!("schema error: {}", e.message()));
-            return Err(invalid(c.problems));
-        }
+    let mut c = Checker::new(origin, text);
+    let Some(raw) = c.parse::<RawKnowledge>() else {
+        return Err(invalid(c.problems));
     };
 
     let caveat = match &raw.caveat {
@@ -333,15 +351,52 @@ pub(super) fn parse_and_validate(
         }
     }
 
+    let general = raw.general.as_ref().and_then(|g| {
+        let found = topics
+            .iter()
+            .find(|t| t.id.as_str() == g.get_ref())
+            .filter(|t| t.safety.is_some());
+        if found.is_none() {
+            c.at(
+                &g.span(),
+                None,
+                format!(
+                    "`general` must name a topic with a [safety] section; `{}` does not",
+                    g.get_ref()
+                ),
+            );
+        }
+        found.map(|t| t.id.clone())
+    });
+
+    let mut context = Vec::new();
+    for t in &raw.context {
+        match topics.iter().find(|x| x.id.as_str() == t.get_ref()) {
+            Some(x) => context.push(x.id.clone()),
+            None => c.at(
+                &t.span(),
+                None,
+                format!(
+                    "`context` names topic `{}`, which does not exist",
+                    t.get_ref()
+                ),
+            ),
+        }
+    }
+
     if !c.problems.is_empty() {
         return Err(invalid(c.problems));
     }
     Ok(Knowledge {
         caveat,
+        general,
+        context,
         sources,
         topics,
         tips,
         excluded,
+        vocabulary: super::Vocabulary::default(),
+        crisis: super::Crisis::embedded()?,
     })
 }
 

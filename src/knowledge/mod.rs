@@ -6,18 +6,24 @@
 //! [`Knowledge`]; the rest of the crate trusts it.
 
 mod check;
+mod crisis;
 mod ids;
 mod quote;
 mod raw;
+mod vocabulary;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use crisis::{Crisis, CrisisKind, CrisisReply, CrisisRule, EMBEDDED_CRISIS};
 pub use ids::{InvalidId, SourceId, TopicId};
 /// The folding quote matching tolerates (whitespace, quote and dash styles, U+FFFD).
 pub use quote::fold as fold_quote;
+pub use vocabulary::{
+    phrase_key, Ignored, Pattern, Term, UnknownTopics, Vocabulary, EMBEDDED_VOCABULARY,
+};
 
 /// The knowledge file compiled into the binary, used when no path is given.
 pub const EMBEDDED_TOML: &str = include_str!("../../knowledge/knowledge.toml");
@@ -46,14 +52,26 @@ pub const EMBEDDED_SOURCES: &[(&str, &str)] = &[
     ),
 ];
 
-/// A validated knowledge base.
+/// A validated knowledge base: what the bot says (topics, tips, the
+/// caveat), the words that lead to it (vocabulary) and the crisis plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Knowledge {
     pub caveat: Caveat,
+    /// The topic whose safety section is the sources' general advice
+    /// ("check with your doctor first"): the answer to "is massage safe?",
+    /// and offered whenever a topic has no safety section.
+    pub general: Option<TopicId>,
+    /// Topics that usually describe the person asking rather than what they
+    /// hope massage helps with ("on warfarin", "diabetic"): with another
+    /// topic the question is about the other one, and alone it is a safety
+    /// question.
+    pub context: Vec<TopicId>,
     pub sources: Vec<Source>,
     pub topics: Vec<Topic>,
     pub tips: Vec<Tip>,
     pub excluded: Vec<Exclusion>,
+    pub vocabulary: Vocabulary,
+    pub crisis: Crisis,
 }
 
 /// The doctor caveat. A newtype so that a reply cannot be built without one.
@@ -269,27 +287,52 @@ impl SourceDir {
 }
 
 impl Knowledge {
-    /// The knowledge base compiled into the binary.
+    /// The knowledge base compiled into the binary, with its vocabulary.
     pub fn embedded() -> Result<Self, KnowledgeError> {
-        Self::from_toml(
+        let mut k = Self::from_toml(
             EMBEDDED_TOML,
             "knowledge.toml (embedded)",
             &SourceDir::Embedded,
-        )
+        )?;
+        k.vocabulary = Vocabulary::from_toml(
+            EMBEDDED_VOCABULARY,
+            "vocabulary.toml (embedded)",
+            &k.topics,
+            UnknownTopics::Reject,
+        )?;
+        Ok(k)
     }
 
-    /// Loads and validates a knowledge file; sources are read from
-    /// `sources/` beside it.
+    /// Loads and validates a knowledge file. Sources are read from
+    /// `sources/` beside it; `vocabulary.toml` and `crisis.toml` too, and
+    /// where they are absent the built-in ones serve (the vocabulary only
+    /// for the topics this file has).
     pub fn load(path: &Path) -> Result<Self, KnowledgeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| KnowledgeError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let dir = path
-            .parent()
-            .map(|p| p.join("sources"))
-            .unwrap_or_else(|| PathBuf::from("sources"));
-        Self::from_toml(&text, &path.display().to_string(), &SourceDir::Dir(dir))
+        let text = read(path)?;
+        let dir = path.parent().unwrap_or(Path::new(".")).to_owned();
+        let mut k = Self::from_toml(
+            &text,
+            &path.display().to_string(),
+            &SourceDir::Dir(dir.join("sources")),
+        )?;
+        let vocabulary = dir.join("vocabulary.toml");
+        k.vocabulary = if vocabulary.exists() {
+            let text = read(&vocabulary)?;
+            let origin = vocabulary.display().to_string();
+            Vocabulary::from_toml(&text, &origin, &k.topics, UnknownTopics::Reject)?
+        } else {
+            Vocabulary::from_toml(
+                EMBEDDED_VOCABULARY,
+                "vocabulary.toml (embedded)",
+                &k.topics,
+                UnknownTopics::Skip,
+            )?
+        };
+        let crisis = dir.join("crisis.toml");
+        if crisis.exists() {
+            k.crisis = Crisis::from_toml(&read(&crisis)?, &crisis.display().to_string())?;
+        }
+        Ok(k)
     }
 
     /// The embedded knowledge, or the file at `path` when given.
@@ -300,7 +343,9 @@ impl Knowledge {
         }
     }
 
-    /// Parses and validates knowledge text. `origin` names the file in errors.
+    /// Parses and validates knowledge text. `origin` names the file in
+    /// errors. The vocabulary is left empty and the crisis plan is the
+    /// built-in one.
     pub fn from_toml(
         text: &str,
         origin: &str,
@@ -313,9 +358,21 @@ impl Knowledge {
         self.topics.iter().find(|t| &t.id == id)
     }
 
+    /// The topic holding the general safety advice.
+    pub fn general_topic(&self) -> Option<&Topic> {
+        self.general.as_ref().and_then(|id| self.topic(id))
+    }
+
     pub fn source(&self, id: &SourceId) -> Option<&Source> {
         self.sources.iter().find(|s| &s.id == id)
     }
+}
+
+fn read(path: &Path) -> Result<String, KnowledgeError> {
+    std::fs::read_to_string(path).map_err(|source| KnowledgeError::Read {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 impl Topic {

@@ -9,6 +9,9 @@ use super::{Group, SafetyLevel};
 #[serde(deny_unknown_fields)]
 pub struct RawKnowledge {
     pub caveat: Option<Spanned<String>>,
+    pub general: Option<Spanned<String>>,
+    #[serde(default)]
+    pub context: Vec<Spanned<String>>,
     #[serde(default)]
     pub sources: Vec<Spanned<RawSource>>,
     #[serde(default)]

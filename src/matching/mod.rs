@@ -25,7 +25,7 @@ use fuzzy_matcher::FuzzyMatcher;
 
 use crate::knowledge::Knowledge;
 
-pub use words::intent_lean;
+pub use words::{filler_words, is_filler};
 
 /// A topic's position in `Knowledge::topics`.
 pub type TopicIndex = usize;
@@ -123,7 +123,7 @@ fn hist_distance(a: &[u8; 26], b: &[u8; 26]) -> usize {
 }
 
 /// Edits tolerated in a word of this length.
-fn typo_budget(len: usize) -> usize {
+pub(crate) fn typo_budget(len: usize) -> usize {
     match len {
         0..=3 => 0,
         4..=6 => 1,
@@ -135,7 +135,7 @@ fn typo_budget(len: usize) -> usize {
 /// Similarity of a typo. Short words have many real neighbours
 /// ("pain"/"rain"), so one substituted letter there only suggests; a missing,
 /// extra or swapped letter ("slep", "pian") is a likelier slip.
-fn typo_similarity(len: usize, edits: usize, substitution: bool) -> f32 {
+pub(crate) fn typo_similarity(len: usize, edits: usize, substitution: bool) -> f32 {
     match (len, edits) {
         (_, 0) => 1.0,
         (0..=4, 1) if substitution => 0.7,
@@ -148,7 +148,7 @@ fn typo_similarity(len: usize, edits: usize, substitution: bool) -> f32 {
 }
 
 /// Whether a one-edit pair is a substitution (same length, different letters).
-fn is_substitution(a: &str, b: &str) -> bool {
+pub(crate) fn is_substitution(a: &str, b: &str) -> bool {
     if a.len() != b.len() {
         return false;
     }

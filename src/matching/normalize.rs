@@ -52,7 +52,7 @@ fn is_apostrophe(c: char) -> bool {
 
 /// Discord mentions (`<@123>`, `<#1>`, `<@&1>`, `<:emoji:1>`), `@everyone`,
 /// `@here` and links carry no topic words and must never be echoed.
-fn is_mention_or_link(token: &str) -> bool {
+pub fn is_mention_or_link(token: &str) -> bool {
     let t = token
         .trim_matches(|c: char| !c.is_alphanumeric() && !matches!(c, '<' | '>' | '@' | ':' | '/'));
     t.starts_with('@')

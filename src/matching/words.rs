@@ -33,6 +33,8 @@ pub const STOPWORDS: &[&str] = &[
     "anyway",
     "appointment",
     "appointments",
+    "appt",
+    "appts",
     "are",
     "arm",
     "arms",
@@ -472,12 +474,6 @@ const SAFETY_WORDS: &[&str] = &[
     "injure",
 ];
 
-/// Weaker safety cues: "while pregnant", "with varicose veins" ("can I" and
-/// "should I" are handled with the word that follows).
-const WEAK_SAFETY_WORDS: &[&str] = &[
-    "while", "with", "pregnant", "have", "if", "after", "during", "before",
-];
-
 /// Words that make a question about benefits.
 const BENEFIT_WORDS: &[&str] = &[
     "help",
@@ -520,51 +516,24 @@ const WEAK_BENEFIT_WORDS: &[&str] = &[
     "good", "better", "for", "work", "works", "useful", "does", "do", "make", "makes", "rid",
 ];
 
-pub fn is_stopword(word: &str) -> bool {
-    STOPWORDS.binary_search(&word).is_ok()
-}
-
 /// A word that carries no topic: a stopword or a word of intent
 /// ("improve", "dangerous").
-pub fn is_filler(word: &str) -> bool {
-    is_stopword(word)
-        || SAFETY_WORDS.contains(&word)
-        || BENEFIT_WORDS.contains(&word)
-        || WEAK_BENEFIT_WORDS.contains(&word)
+/// Every word [`is_filler`] accepts.
+pub fn filler_words() -> impl Iterator<Item = &'static str> {
+    STOPWORDS
+        .iter()
+        .chain(SAFETY_WORDS)
+        .chain(BENEFIT_WORDS)
+        .chain(WEAK_BENEFIT_WORDS)
+        .copied()
 }
 
-/// Which way a question leans: positive for safety, negative for benefits.
-pub fn intent_lean(words: &[String]) -> i32 {
-    let mut lean = 0;
-    for (i, w) in words.iter().enumerate() {
-        let w = w.as_str();
-        if SAFETY_WORDS.contains(&w) {
-            // "side effects" is a safety question; "side" alone is not a topic.
-            if w != "side" || words.get(i + 1).is_some_and(|n| n.starts_with("effect")) {
-                lean += 3;
-            }
-        } else if BENEFIT_WORDS.contains(&w) {
-            lean -= 3;
-        } else if WEAK_BENEFIT_WORDS.contains(&w) {
-            lean -= 1;
-        } else if matches!(w, "can" | "could" | "should" | "will" | "would") {
-            // "can I / should he" asks permission; "can massage / will it"
-            // asks what massage does.
-            match words.get(i + 1).map(String::as_str) {
-                Some(
-                    "i" | "we" | "he" | "she" | "they" | "you" | "my" | "someone" | "people"
-                    | "pregnant",
-                ) => lean += 2,
-                Some("massage" | "massages" | "it" | "a" | "regular" | "therapeutic") => lean -= 1,
-                _ => {}
-            }
-        } else if w == "bad" && words.get(i + 1).is_some_and(|n| n == "for" || n == "idea") {
-            lean += 4;
-        } else if WEAK_SAFETY_WORDS.contains(&w) {
-            lean += 1;
-        }
-    }
-    lean
+pub fn is_filler(word: &str) -> bool {
+    static FILLER: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    FILLER
+        .get_or_init(|| filler_words().collect())
+        .contains(word)
 }
 
 #[cfg(test)]
@@ -572,25 +541,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stopwords_are_sorted_for_binary_search() {
+    fn stopwords_are_sorted_and_unique() {
         let mut sorted = STOPWORDS.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, STOPWORDS);
-    }
-
-    fn lean(s: &str) -> i32 {
-        intent_lean(&crate::matching::normalize::words(s))
-    }
-
-    #[test]
-    fn intents() {
-        assert!(lean("is massage safe if I'm pregnant") > 0);
-        assert!(lean("can massage help with migraines") < 0);
-        assert!(lean("does massage improve circulation") < 0);
-        assert!(lean("can I get a massage while pregnant") > 0);
-        assert!(lean("should I avoid massage with varicose veins") > 0);
-        assert!(lean("is it ok to get a massage with a cold") > 0);
-        assert_eq!(lean("sleep"), 0);
     }
 }

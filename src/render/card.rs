@@ -196,6 +196,17 @@ fn layout(reply: &Reply, cut: bool) -> Card {
             field("Sources differ", differ.clone());
         }
     }
+    for part in &reply.more {
+        let mut value = part.summary.clone();
+        if let Some(safety) = &part.safety {
+            value = format!(
+                "{} {}\n{value}",
+                safety_badge(safety.level),
+                safety.level.label()
+            );
+        }
+        field(&part.heading, value);
+    }
     for section in &reply.sections {
         field(&section.heading, section.lines.join("\n"));
     }
@@ -224,6 +235,7 @@ fn layout(reply: &Reply, cut: bool) -> Card {
         fields.truncate(limits::FIELDS);
     }
     let color = match (reply.kind, &reply.safety, reply.command) {
+        (Kind::Crisis, _, _) => RED,
         (_, Some(s), _) => safety_color(s.level),
         (Kind::Answer, None, _) => GREEN,
         (Kind::Tip, _, _) => TEAL,

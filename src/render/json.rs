@@ -11,6 +11,10 @@ pub struct JsonReply<'a> {
     pub query: &'a str,
     pub intent: Option<Intent>,
     pub topic: Option<&'a TopicId>,
+    /// Every topic the reply covers, in order (`topic` is the primary one).
+    pub topics: &'a [TopicId],
+    /// Topics whose safety warning the reply carries.
+    pub warnings: &'a [TopicId],
     pub kind: Kind,
     pub ephemeral: bool,
     pub suggestions: Vec<&'a TopicId>,
@@ -26,6 +30,8 @@ pub fn json(reply: &Reply) -> JsonReply<'_> {
         query: &reply.query,
         intent: reply.intent,
         topic: reply.topic.as_ref(),
+        topics: &reply.topics,
+        warnings: &reply.warnings,
         kind: reply.kind,
         ephemeral: reply.is_private(),
         suggestions: reply.suggestions.iter().map(|s| &s.id).collect(),

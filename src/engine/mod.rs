@@ -1,0 +1,226 @@
+//! The answer engine: turns a request into a [`Reply`]. No Discord here, so
+//! the command line and the bot give the same answers.
+//!
+//! - [`request`]: parsing a typed line;
+//! - `resolve`: deciding what to answer (crisis, topics, safety first);
+//! - `compose`: writing the reply from the knowledge;
+//! - `popularity`: how often each topic was asked, for suggestions.
+
+mod compose;
+mod popularity;
+mod request;
+mod resolve;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::knowledge::{Knowledge, KnowledgeError, TopicId};
+use crate::matching::{normalize, Matcher};
+use crate::reply::{Command, Intent, Reply};
+use crate::understanding::{Reader, TopicIndex};
+
+use compose::Composer;
+use popularity::Popularity;
+use resolve::Resolver;
+
+pub use request::Request;
+
+const NOTE_SAFETY_ONLY: &str = " (safety note only)";
+const NOTE_NO_SAFETY: &str = " (no safety note in sources)";
+/// The longest note an autocomplete choice adds to a topic title.
+pub const CHOICE_NOTE_MAX: usize = NOTE_NO_SAFETY.len();
+
+/// An autocomplete choice: shown name and submitted value (a topic id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub name: String,
+    pub value: TopicId,
+}
+
+/// The knowledge base with its indexes, shared by every front end.
+#[derive(Debug)]
+pub struct Engine {
+    knowledge: Knowledge,
+    reader: Reader,
+    matcher: Matcher,
+    popularity: Popularity,
+    next_tip: AtomicUsize,
+}
+
+impl Engine {
+    pub fn new(knowledge: Knowledge) -> Self {
+        Engine {
+            reader: Reader::new(&knowledge),
+            matcher: Matcher::new(&knowledge),
+            popularity: Popularity::new(knowledge.topics.len()),
+            next_tip: AtomicUsize::new(0),
+            knowledge,
+        }
+    }
+
+    /// Loads the knowledge (embedded, or the file at `path` with the
+    /// vocabulary and crisis files beside it), builds the indexes, and
+    /// checks what only the built engine can: that the matcher can tell
+    /// every name apart and that every reply fits Discord's limits. Every
+    /// front end starts here, so all refuse a bad file alike.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Engine, KnowledgeError> {
+        let knowledge = Knowledge::load_or_embedded(path)?;
+        let origin = path.map_or_else(
+            || "knowledge.toml (embedded)".to_owned(),
+            |p| p.display().to_string(),
+        );
+        let engine = Engine::new(knowledge);
+        let problems = crate::validate::problems(&engine, &origin);
+        if problems.is_empty() {
+            Ok(engine)
+        } else {
+            Err(KnowledgeError::Invalid { origin, problems })
+        }
+    }
+
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.knowledge
+    }
+
+    fn composer(&self) -> Composer<'_> {
+        Composer {
+            knowledge: &self.knowledge,
+        }
+    }
+
+    fn resolver(&self) -> Resolver<'_> {
+        Resolver {
+            knowledge: &self.knowledge,
+            reader: &self.reader,
+            matcher: &self.matcher,
+            popularity: &self.popularity,
+        }
+    }
+
+    pub fn answer(&self, request: &Request) -> Reply {
+        match request {
+            Request::Benefits(q) => self.topic_query(Command::Benefits, q, Some(Intent::Benefits)),
+            Request::Safe(q) => self.topic_query(Command::Safe, q, Some(Intent::Safe)),
+            Request::Ask(q) => self.topic_query(Command::Ask, q, None),
+            Request::Tip => {
+                let n = self.knowledge.tips.len().max(1);
+                self.tip(self.next_tip.fetch_add(1, Ordering::Relaxed) % n)
+            }
+            Request::Topics => self.composer().topics(),
+            Request::About => self.composer().about(),
+            Request::Help => self.composer().help(crate::reply::Kind::About),
+            Request::Unknown { name, rest } => {
+                // "/i want to die" is not a command, but it is a crisis.
+                let line = format!("{name} {rest}");
+                if let Some(kind) = self.reader.read(&line).crisis {
+                    let mut r = self.composer().crisis(Command::Unknown, kind, None);
+                    r.query = normalize::words(&line).join(" ");
+                    return r;
+                }
+                let mut r = self.composer().help(crate::reply::Kind::Error);
+                let name: String = name
+                    .chars()
+                    .filter(|c| c.is_alphanumeric() || *c == '-')
+                    .collect();
+                r.title = format!("Unknown command /{name}");
+                r
+            }
+        }
+    }
+
+    fn topic_query(&self, command: Command, query: &str, intent: Option<Intent>) -> Reply {
+        // Only cleaned words are ever echoed: no mention, link or markup.
+        let echo = normalize::words(query).join(" ");
+        let resolution = self.resolver().resolve(command, query, intent);
+        let mut reply = self.composer().resolution(command, &echo, &resolution);
+        reply.query = echo;
+        reply
+    }
+
+    /// Tip number `index` (modulo the number of tips).
+    pub fn tip(&self, index: usize) -> Reply {
+        self.composer().tip(index)
+    }
+
+    /// The daily tip post for a date.
+    pub fn daily_tip(&self, index: usize, date: chrono::NaiveDate) -> Reply {
+        let mut r = self.tip(index);
+        r.title = format!("Relaxation tip · {}", date.format("%A %-d %B %Y"));
+        r
+    }
+
+    /// The crisis reply on its own, as a message naming no topic gets it.
+    pub fn crisis_reply(&self, kind: crate::knowledge::CrisisKind) -> Reply {
+        self.composer().crisis(Command::Ask, kind, None)
+    }
+
+    /// One section of one topic in full, as `/benefits` or `/safe` shows it.
+    pub fn section(&self, topic: TopicIndex, side: Intent) -> Reply {
+        self.composer().section(side.command(), topic, side)
+    }
+
+    /// Autocomplete for `/benefits` and `/safe`: at most `limit` topics,
+    /// ranked by the matcher; empty input gives the most asked.
+    pub fn autocomplete(&self, partial: &str, intent: Intent, limit: usize) -> Vec<Choice> {
+        let topics = &self.knowledge.topics;
+        let mut order: Vec<TopicIndex> = if normalize::words(partial).is_empty() {
+            self.popularity.top(topics.len())
+        } else {
+            self.matcher
+                .rank(partial)
+                .into_iter()
+                .map(|s| s.topic)
+                .collect()
+        };
+        if order.is_empty() {
+            order = self.matcher.rank_prefix(partial);
+        }
+        order
+            .into_iter()
+            .take(limit)
+            .map(|t| {
+                let topic = &topics[t];
+                let has = match intent {
+                    Intent::Benefits => topic.benefits.is_some(),
+                    Intent::Safe => topic.safety.is_some(),
+                };
+                let mut name = topic.title.clone();
+                if !has {
+                    name.push_str(match intent {
+                        Intent::Benefits => NOTE_SAFETY_ONLY,
+                        Intent::Safe => NOTE_NO_SAFETY,
+                    });
+                }
+                Choice {
+                    name: name
+                        .chars()
+                        .take(crate::render::limits::CHOICE_NAME)
+                        .collect(),
+                    value: topic.id.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Answers a submitted `/benefits` or `/safe` value. Discord lets users
+    /// submit any text: a topic id (from autocomplete) is answered
+    /// directly, anything else is read like a typed question.
+    pub fn answer_topic(&self, intent: Intent, value: &str) -> Reply {
+        let known = TopicId::parse(value.trim())
+            .ok()
+            .and_then(|id| self.knowledge.topics.iter().position(|t| t.id == id));
+        match known {
+            Some(t) => {
+                self.popularity.bump(t);
+                let topic = &self.knowledge.topics[t];
+                let answer = resolve::TopicAnswer::single(topic, t, intent);
+                let mut r = self.composer().answer(intent.command(), &answer);
+                r.query = topic.id.to_string();
+                r
+            }
+            None => self.answer(&match intent {
+                Intent::Benefits => Request::Benefits(value.to_owned()),
+                Intent::Safe => Request::Safe(value.to_owned()),
+            }),
+        }
+    }
+}

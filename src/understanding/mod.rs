@@ -1,0 +1,327 @@
+//! Understanding a message: is it a crisis, is it English, is it small
+//! talk, which topics does it name (all of them, wherever they are) and
+//! does it ask about safety or benefits. Knows nothing of replies.
+//!
+//! The words come from the knowledge (topic ids, titles, aliases) and from
+//! the reviewed vocabulary beside it; the crisis rules from `crisis.toml`.
+
+mod crisis;
+mod cues;
+mod lexicon;
+mod patterns;
+pub mod text;
+
+use crate::knowledge::{CrisisKind, Knowledge, Pattern};
+
+pub use cues::{Chat, Lean};
+pub use lexicon::{TermIndex, TopicIndex};
+
+use crisis::CrisisMatcher;
+use lexicon::{Lexicon, Phrase, Target, WordClass};
+
+/// A message longer than this many words is a story with a question in it.
+const STORY: usize = 40;
+/// The words of a story read for what it asks: its end.
+const QUESTION: usize = 30;
+
+/// The part of a message that asks: all of a short one, the end of a story
+/// ("...my husband has a heart condition. anyway would massage help his
+/// stress?").
+fn question(tokens: &[text::Token]) -> &[text::Token] {
+    if tokens.len() > STORY {
+        &tokens[tokens.len() - QUESTION..]
+    } else {
+        tokens
+    }
+}
+
+/// How near a complaint must be to a body part ("my neck is so stiff").
+const SYMPTOM_REACH: usize = 4;
+
+/// How near after a benefit cue a topic is its object ("help with my back").
+const OBJECT_REACH: usize = 4;
+
+/// A topic named in a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mention {
+    pub topic: TopicIndex,
+    /// Token position of its first word.
+    pub at: usize,
+    /// 1.0 when spelled as in the lexicon; less for a typo.
+    pub sim: f32,
+    /// The vocabulary term that named it, if one did.
+    pub term: Option<TermIndex>,
+    /// Named only by weak words ("back"): see [`Reading::keep_weak`].
+    pub weak: bool,
+    /// Named just after a benefit cue ("does massage help *my anxiety*"):
+    /// what the question hopes massage helps with.
+    pub object: bool,
+    /// Named in the question a story ends with, not in the story.
+    pub in_question: bool,
+}
+
+/// What a message says, before any reply is chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub crisis: Option<CrisisKind>,
+    /// Which crisis rule matched (its position in `crisis.toml`), for logs.
+    pub crisis_rule: Option<usize>,
+    pub foreign: bool,
+    pub chat: Option<Chat>,
+    /// Every topic named, in the order the message names them.
+    pub mentions: Vec<Mention>,
+    pub lean: Lean,
+    /// Tokens in all.
+    pub tokens: usize,
+    /// Words that could name something: not stopwords, cues or small talk.
+    pub content_words: usize,
+    /// The message without its look-alike phrases ("pregnant pause"), for
+    /// the fuzzy matcher to try when no topic was found.
+    pub rest: String,
+    /// It asks about a thing, technique or practicality ("massage chair",
+    /// "thai massage", "how often"), not about massage in general.
+    pub about_a_thing: bool,
+    /// It names massage itself.
+    pub names_massage: bool,
+    /// The massage is for an animal.
+    pub about_an_animal: bool,
+    /// The message is about something else (homework, a film, the bot).
+    pub off_topic: bool,
+}
+
+/// Reads messages against one knowledge base.
+#[derive(Debug)]
+pub struct Reader {
+    lexicon: Lexicon,
+    /// Per vocabulary term, the further topics it names.
+    also: Vec<Vec<TopicIndex>>,
+    crisis: CrisisMatcher,
+    patterns: Vec<(Pattern, TopicIndex, TermIndex)>,
+}
+
+/// Ordinary English words of four letters or more (SCOWL size 35; see
+/// `data/README.md`), sorted: never read as a typo of a topic word.
+const ENGLISH: &str = include_str!("data/english.txt");
+
+/// How every known word may match: function words (stopwords, cues,
+/// small talk) exactly, ordinary English words by stem but never as typos.
+fn classes() -> &'static rustc_hash::FxHashMap<&'static str, WordClass> {
+    static CLASSES: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, WordClass>> =
+        std::sync::OnceLock::new();
+    CLASSES.get_or_init(|| {
+        let mut map: rustc_hash::FxHashMap<&'static str, WordClass> = ENGLISH
+            .lines()
+            .map(|w| (w, WordClass::Dictionary))
+            .collect();
+        for w in crate::matching::filler_words().chain(cues::function_words()) {
+            map.insert(w, WordClass::Function);
+        }
+        map
+    })
+}
+
+fn class(word: &str) -> WordClass {
+    classes()
+        .get(cues::spelled(word))
+        .copied()
+        .unwrap_or(WordClass::Unknown)
+}
+
+impl Reading {
+    /// Keeps weak mentions ("back") only where the message names nothing
+    /// else and has at most `content_words` words that could name something:
+    /// "back" alone is back pain, "got back from work" is not.
+    pub fn keep_weak(&mut self, content_words: usize) {
+        let strong = self.mentions.iter().any(|m| !m.weak);
+        let short = self.content_words <= content_words;
+        self.mentions.retain(|m| !m.weak || (!strong && short));
+    }
+}
+
+impl Reader {
+    pub fn new(knowledge: &Knowledge) -> Reader {
+        let ids: Vec<String> = knowledge
+            .topics
+            .iter()
+            .map(|t| t.id.as_str().replace('-', " "))
+            .collect();
+        let mut phrases: Vec<Phrase<'_>> = Vec::new();
+        let plain = |text, target| Phrase {
+            text,
+            target,
+            caps: false,
+            weak: false,
+            term: None,
+        };
+        for (i, t) in knowledge.topics.iter().enumerate() {
+            let target = Target::Topic(i);
+            phrases.push(plain(ids[i].as_str(), target));
+            phrases.push(plain(t.title.as_str(), target));
+            phrases.extend(t.aliases.iter().map(|a| plain(a.as_str(), target)));
+        }
+        let topic_of =
+            |id: &crate::knowledge::TopicId| knowledge.topics.iter().position(|t| &t.id == id);
+        let mut patterns = Vec::new();
+        for (k, term) in knowledge.vocabulary.terms.iter().enumerate() {
+            let Some(i) = topic_of(&term.topic) else {
+                continue;
+            };
+            let target = Target::Topic(i);
+            for w in &term.words {
+                phrases.push(Phrase {
+                    text: w,
+                    target,
+                    caps: false,
+                    weak: term.weak,
+                    term: Some(k),
+                });
+            }
+            for w in &term.caps {
+                phrases.push(Phrase {
+                    text: w,
+                    target,
+                    caps: true,
+                    weak: term.weak,
+                    term: Some(k),
+                });
+            }
+            patterns.extend(term.patterns.iter().map(|&p| (p, i, k)));
+        }
+        for ig in &knowledge.vocabulary.ignored {
+            phrases.extend(ig.words.iter().map(|w| plain(w.as_str(), Target::Nothing)));
+        }
+        for ig in &knowledge.vocabulary.off_topic {
+            phrases.extend(ig.words.iter().map(|w| plain(w.as_str(), Target::OffTopic)));
+        }
+        let also = knowledge
+            .vocabulary
+            .terms
+            .iter()
+            .map(|t| t.also.iter().filter_map(topic_of).collect())
+            .collect();
+        Reader {
+            also,
+            lexicon: Lexicon::new(phrases),
+            crisis: CrisisMatcher::new(&knowledge.crisis),
+            patterns,
+        }
+    }
+
+    pub fn read(&self, message: &str) -> Reading {
+        let tokens = text::tokens(message);
+        let classes: Vec<WordClass> = tokens.iter().map(|t| class(&t.text)).collect();
+        let content_words = tokens
+            .iter()
+            .zip(&classes)
+            .filter(|(t, c)| !t.is_number() && **c != WordClass::Function)
+            .count();
+        let objects = cues::benefit_positions(&tokens);
+        let is_object = |at: usize| objects.iter().any(|&p| p < at && at - p <= OBJECT_REACH);
+        let mut mentions: Vec<Mention> = Vec::new();
+        let question_starts = tokens.len() - question(&tokens).len();
+        let mut add = |mut m: Mention| {
+            m.object = is_object(m.at);
+            m.in_question = question_starts > 0 && m.at >= question_starts;
+            match mentions.iter_mut().find(|x| x.topic == m.topic) {
+                Some(x) => {
+                    x.at = x.at.min(m.at);
+                    x.sim = x.sim.max(m.sim);
+                    x.term = x.term.or(m.term);
+                    x.weak &= m.weak;
+                    x.object |= m.object;
+                    x.in_question |= m.in_question;
+                }
+                None => mentions.push(m),
+            }
+        };
+        let mut hidden = vec![false; tokens.len()];
+        let mut off_topic = false;
+        for f in self.lexicon.find(&tokens, &classes) {
+            off_topic |= f.target == Target::OffTopic;
+            if !matches!(f.target, Target::Topic(_)) {
+                for &p in &f.positions {
+                    hidden[p] = true;
+                }
+            }
+            if let Target::Topic(topic) = f.target {
+                add(Mention {
+                    topic,
+                    at: f.positions[0],
+                    sim: f.sim,
+                    term: f.term,
+                    weak: f.weak,
+                    object: false,
+                    in_question: false,
+                });
+                for &also in f.term.and_then(|k| self.also.get(k)).into_iter().flatten() {
+                    add(Mention {
+                        topic: also,
+                        at: f.positions[0],
+                        sim: f.sim,
+                        term: None,
+                        weak: f.weak,
+                        object: false,
+                        in_question: false,
+                    });
+                }
+            }
+        }
+        for (pattern, at) in patterns::find(&tokens) {
+            for &(p, topic, term) in &self.patterns {
+                if p == pattern {
+                    add(Mention {
+                        topic,
+                        at,
+                        sim: 1.0,
+                        term: Some(term),
+                        weak: false,
+                        object: false,
+                        in_question: false,
+                    });
+                }
+            }
+        }
+        // "burning feeling across my shoulders": a body part with a
+        // complaint near it names its topic whatever else is said.
+        // A weak word the question asks about ("help with my back") names
+        // its topic too.
+        for m in mentions.iter_mut().filter(|m| m.weak) {
+            let near = tokens.iter().enumerate().any(|(i, t)| {
+                i != m.at && i.abs_diff(m.at) <= SYMPTOM_REACH && cues::is_symptom(&t.text)
+            });
+            m.weak = !near && !m.object;
+        }
+        mentions.sort_by_key(|m| m.at);
+        let rest = tokens
+            .iter()
+            .zip(&hidden)
+            .filter(|(_, h)| !**h)
+            .map(|(t, _)| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let chat = if mentions.is_empty() {
+            cues::chat(&tokens, content_words)
+        } else {
+            None
+        };
+        let ordinary: Vec<bool> = classes.iter().map(|c| *c != WordClass::Unknown).collect();
+        let crisis = self.crisis.find(&tokens, &ordinary);
+        Reading {
+            crisis: crisis.map(|(kind, _)| kind),
+            crisis_rule: crisis.map(|(_, rule)| rule),
+            foreign: cues::is_foreign(message, &tokens),
+            chat,
+            lean: cues::lean(question(&tokens)),
+            tokens: tokens.len(),
+            content_words,
+            about_a_thing: cues::about_a_thing(&tokens),
+            about_an_animal: cues::about_an_animal(&tokens),
+            off_topic,
+            names_massage: tokens
+                .iter()
+                .any(|t| t.text.starts_with("massag") || t.text == "masage"),
+            mentions,
+            rest,
+        }
+    }
+}
