@@ -54,14 +54,15 @@ fn intent_name(i: Option<Intent>) -> &'static str {
     }
 }
 
-/// Whether the reply is one the row accepts.
+/// Whether the reply is one the row accepts. A crisis reply that goes on
+/// to the expected topic (emergency help, then the warning) is accepted for
+/// that topic, as `ask --json` shows it: `topic` and `intent` are set.
 fn accepted(row: &Row, reply: &Reply) -> bool {
     let topic = reply.topic.as_ref().map(|t| t.as_str());
     let crisis = reply.kind == Kind::Crisis;
     row.expected.split('|').any(|alt| match alt {
         "crisis" => crisis,
         "-" => topic.is_none() && !crisis,
-        _ if crisis => false,
         _ => match alt.split_once(':') {
             Some((intent, t)) if row.command == "ask" => {
                 topic == Some(t) && intent_name(reply.intent) == intent
@@ -137,6 +138,10 @@ fn measure(engine: &Engine, rows: &[Row]) -> Report {
         }
         if !is_crisis_row && reply.kind == Kind::Crisis {
             r.false_crisis += 1;
+            r.misses.push(format!(
+                "CRISIS REPLY TO {}\t{}\t{}",
+                row.command, row.query, row.expected
+            ));
         }
         for w in &row.warn {
             // A crisis reply comes before any warning: it is help, not a miss.

@@ -44,7 +44,26 @@ pub struct CrisisMatcher {
     phrases: Vec<Vec<WordId>>,
     /// First word -> the phrases that start with it.
     starts: HashMap<WordId, Vec<PhraseId>>,
+    /// Phrase -> where rules use it, so a message only visits the rules
+    /// its phrases touch.
+    roles: Vec<Vec<(usize, Role)>>,
     rules: Vec<Rule>,
+}
+
+/// How a rule uses a phrase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Phrase,
+    Group(usize),
+    Unless,
+}
+
+/// What one rule found in a message: (start, end) occurrences.
+#[derive(Debug, Default)]
+struct Hits {
+    phrases: Vec<(usize, usize)>,
+    groups: Vec<Vec<(usize, usize)>>,
+    unless: Vec<(usize, usize)>,
 }
 
 impl CrisisMatcher {
@@ -75,6 +94,20 @@ impl CrisisMatcher {
                 window: r.window,
                 unless,
             });
+        }
+        m.roles = vec![Vec::new(); m.phrases.len()];
+        for (i, rule) in m.rules.iter().enumerate() {
+            for &p in &rule.phrases {
+                m.roles[p].push((i, Role::Phrase));
+            }
+            for (g, group) in rule.all.iter().enumerate() {
+                for &p in group {
+                    m.roles[p].push((i, Role::Group(g)));
+                }
+            }
+            for &p in &rule.unless {
+                m.roles[p].push((i, Role::Unless));
+            }
         }
         m
     }
@@ -142,23 +175,36 @@ impl CrisisMatcher {
             .zip(ordinary)
             .map(|(t, &o)| self.words_of(t, o))
             .collect();
-        // Every occurrence of every phrase: (start, end).
-        let mut found: HashMap<PhraseId, Vec<(usize, usize)>> = HashMap::default();
+        // Every occurrence of every phrase, filed under the rules using it.
+        let mut hits: HashMap<usize, Hits> = HashMap::default();
         for (i, ws) in words.iter().enumerate() {
             for w in ws {
                 for &p in self.starts.get(w).into_iter().flatten() {
-                    if let Some(end) = self.phrase_at(&words, i, &self.phrases[p]) {
-                        found.entry(p).or_default().push((i, end));
+                    let Some(end) = self.phrase_at(&words, i, &self.phrases[p]) else {
+                        continue;
+                    };
+                    for &(rule, role) in &self.roles[p] {
+                        let h = hits.entry(rule).or_default();
+                        match role {
+                            Role::Phrase => h.phrases.push((i, end)),
+                            Role::Unless => h.unless.push((i, end)),
+                            Role::Group(g) => {
+                                if h.groups.len() <= g {
+                                    h.groups.resize(g + 1, Vec::new());
+                                }
+                                h.groups[g].push((i, end));
+                            }
+                        }
                     }
                 }
             }
         }
-        if found.is_empty() {
-            return None;
-        }
+        let mut touched: Vec<usize> = hits.keys().copied().collect();
+        touched.sort_unstable();
         let mut result = None;
-        for (i, rule) in self.rules.iter().enumerate() {
-            if rule.matches(&found) {
+        for i in touched {
+            let rule = &self.rules[i];
+            if rule.matches(&hits[&i]) {
                 if rule.kind == CrisisKind::Mental {
                     return Some((CrisisKind::Mental, i));
                 }
@@ -189,28 +235,19 @@ fn one_deletion(word: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 impl Rule {
-    fn matches(&self, found: &HashMap<PhraseId, Vec<(usize, usize)>>) -> bool {
-        let occurrences = |list: &[PhraseId]| -> Vec<(usize, usize)> {
-            list.iter()
-                .filter_map(|p| found.get(p))
-                .flatten()
-                .copied()
-                .collect()
-        };
-        let unless = occurrences(&self.unless);
+    fn matches(&self, hits: &Hits) -> bool {
         let cancelled = |(start, end): (usize, usize)| {
-            unless
+            hits.unless
                 .iter()
                 .any(|&(s, e)| s <= end + UNLESS_REACH && e + UNLESS_REACH >= start)
         };
         if !self.phrases.is_empty() {
-            return occurrences(&self.phrases)
-                .into_iter()
-                .any(|m| !cancelled(m));
+            return hits.phrases.iter().any(|&m| !cancelled(m));
         }
         // One phrase of every group, distinct places, within the window.
-        let groups: Vec<Vec<(usize, usize)>> = self.all.iter().map(|g| occurrences(g)).collect();
-        if groups.is_empty() || groups.iter().any(Vec::is_empty) {
+        let groups = &hits.groups;
+        if self.all.is_empty() || groups.len() < self.all.len() || groups.iter().any(Vec::is_empty)
+        {
             return false;
         }
         for &(start, end) in &groups[0] {

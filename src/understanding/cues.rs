@@ -313,6 +313,11 @@ const HELP_PHRASES: &[&str] = &[
     "commands",
     "what can i ask",
     "how to use",
+    "do i just type",
+    "how do i type",
+    "how does safe work",
+    "how does benefits work",
+    "how does ask work",
 ];
 
 /// Small talk the bot answers with a pointer to what it can do.
@@ -488,9 +493,11 @@ pub fn lean(tokens: &[Token]) -> Lean {
 /// Where a benefit cue ends ("help", "good for", "for"): the topic right
 /// after one is what the question hopes massage helps with.
 pub fn benefit_positions(tokens: &[Token]) -> Vec<usize> {
+    // Strong cues only: "does it work on my thighs" does not ask about thighs.
     let mut out: Vec<usize> = benefit_cues()
         .find(&words(tokens))
         .into_iter()
+        .filter(|(_, weight)| *weight >= 2)
         .map(|(end, _)| end)
         .collect();
     // "for my back", not "for months".
@@ -642,6 +649,10 @@ const ANIMALS: &[&str] = &[
 /// Whether the massage asked about is for an animal: an animal near
 /// "massage", or an animal that has the condition ("my dog has arthritis").
 pub fn about_an_animal(tokens: &[Token]) -> bool {
+    // "anxious rescue dog", "senior cat arthritis": a short message about one.
+    if tokens.len() <= 5 && tokens.iter().any(|t| animals().contains(t.text.as_str())) {
+        return true;
+    }
     let massage = |t: &Token| t.text.starts_with("massag") || t.text == "rubs";
     tokens.iter().enumerate().any(|(i, t)| {
         animals().contains(t.text.as_str()) && {
@@ -932,6 +943,9 @@ const FOREIGN: &[&str] = &[
     "karwa",
     "karwana",
     "hain",
+    "mot",
+    "mig",
+    "mej",
 ];
 
 /// English words that show a message is in English after all.

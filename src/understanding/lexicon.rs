@@ -103,8 +103,10 @@ pub struct Lexicon {
     keys: HashMap<String, Vec<WordId>>,
     /// A stem -> the lexicon words with that stem.
     stems: HashMap<String, Vec<WordId>>,
-    /// Strings one or two deletions from a lexicon word -> those words.
-    deletes: HashMap<String, Vec<WordId>>,
+    /// (hash of a string one or two deletions from a lexicon word, the
+    /// word), sorted by hash: a flat table, cheap to build at every start.
+    /// Hash collisions only add candidates, which the edit distance checks.
+    deletes: Vec<(u64, WordId)>,
     entries: Vec<Entry>,
     by_word: Vec<Vec<EntryId>>,
 }
@@ -179,11 +181,13 @@ impl Lexicon {
         }
         for (i, w) in lex.words.iter().enumerate() {
             if typo_target[i] && w.len >= MIN_TYPO_LEN && w.text.is_ascii() {
-                for d in deletions(&w.text, max_edits(w.len)) {
-                    push_unique(lex.deletes.entry(d).or_default(), i as WordId);
-                }
+                let id = i as WordId;
+                lex.deletes
+                    .extend(deletion_hashes(w.text.as_bytes(), max_edits(w.len)).map(|h| (h, id)));
             }
         }
+        lex.deletes.sort_unstable();
+        lex.deletes.dedup();
         lex
     }
 
@@ -215,21 +219,31 @@ impl Lexicon {
         {
             return out;
         }
-        for d in deletions(token, max_edits(len + 1)) {
-            for &w in self.deletes.get(&d).into_iter().flatten() {
-                if out.iter().any(|(x, _)| *x == w) {
-                    continue;
-                }
-                let word = &self.words[w as usize];
-                let short = len.min(word.len);
-                let budget = typo_budget(short).min(max_edits(len.max(word.len)));
-                let dist = strsim::osa_distance(token, &word.text);
-                let substitution = is_substitution(token, &word.text);
-                if dist == 0 || dist > budget || (dist == 1 && short <= 4 && substitution) {
-                    continue;
-                }
-                out.push((w, typo_similarity(short, dist, substitution)));
+        let mut near: Vec<WordId> = Vec::new();
+        for h in deletion_hashes(token.as_bytes(), max_edits(len + 1)) {
+            let from = self.deletes.partition_point(|(x, _)| *x < h);
+            near.extend(
+                self.deletes[from..]
+                    .iter()
+                    .take_while(|(x, _)| *x == h)
+                    .map(|(_, w)| *w),
+            );
+        }
+        near.sort_unstable();
+        near.dedup();
+        for w in near {
+            if out.iter().any(|(x, _)| *x == w) {
+                continue;
             }
+            let word = &self.words[w as usize];
+            let short = len.min(word.len);
+            let budget = typo_budget(short).min(max_edits(len.max(word.len)));
+            let dist = strsim::osa_distance(token, &word.text);
+            let substitution = is_substitution(token, &word.text);
+            if dist == 0 || dist > budget || (dist == 1 && short <= 4 && substitution) {
+                continue;
+            }
+            out.push((w, typo_similarity(short, dist, substitution)));
         }
         out
     }
@@ -371,28 +385,33 @@ fn max_edits(len: usize) -> usize {
 }
 
 /// The word and every string up to `edits` deletions from it.
-/// ASCII words only (the callers check).
-fn deletions(word: &str, edits: usize) -> Vec<String> {
-    let mut seen: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
-    seen.insert(word.to_owned());
-    let mut frontier = vec![word.to_owned()];
-    for _ in 0..edits {
-        let mut next = Vec::new();
-        for w in &frontier {
-            if w.len() <= 2 {
-                continue;
-            }
-            for i in 0..w.len() {
-                let mut d = w.clone();
-                d.remove(i);
-                if seen.insert(d.clone()) {
-                    next.push(d);
-                }
+/// The hashes of a word and of every string up to `edits` deletions from
+/// it, without building the strings (ASCII words only: the callers check).
+fn deletion_hashes(word: &[u8], edits: usize) -> impl Iterator<Item = u64> {
+    use std::hash::Hasher;
+    let hash = |skip: &[usize]| {
+        let mut h = rustc_hash::FxHasher::default();
+        for (i, b) in word.iter().enumerate() {
+            if !skip.contains(&i) {
+                h.write_u8(*b);
             }
         }
-        frontier = next;
+        h.write_usize(word.len() - skip.len());
+        h.finish()
+    };
+    let n = word.len();
+    let mut out = vec![hash(&[])];
+    if edits >= 1 && n > 2 {
+        out.extend((0..n).map(|i| hash(&[i])));
     }
-    seen.into_iter().collect()
+    if edits >= 2 && n > 3 {
+        for i in 0..n {
+            out.extend((i + 1..n).map(|j| hash(&[i, j])));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out.into_iter()
 }
 
 #[cfg(test)]
@@ -463,9 +482,14 @@ mod tests {
     }
 
     #[test]
-    fn deletions_are_complete() {
-        let d = deletions("abcd", 1);
-        assert_eq!(d.len(), 5);
-        assert!(d.contains(&"abd".to_owned()));
+    fn deletion_hashes_are_complete() {
+        let one: Vec<u64> = deletion_hashes(b"abcd", 1).collect();
+        assert_eq!(one.len(), 5);
+        let abd: Vec<u64> = deletion_hashes(b"abd", 0).collect();
+        assert!(one.contains(&abd[0]));
+        // Two deletions of "abcde" include "ace".
+        let two: Vec<u64> = deletion_hashes(b"abcde", 2).collect();
+        let ace: Vec<u64> = deletion_hashes(b"ace", 0).collect();
+        assert!(two.contains(&ace[0]));
     }
 }
