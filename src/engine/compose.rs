@@ -262,21 +262,44 @@ impl<'k> Composer<'k> {
             r.related = self.see_also(topic, first);
             return r;
         };
-        let mut r = Reply::new(
-            command,
-            Kind::Answer,
-            title,
-            b.summary.clone(),
-            self.caveat(),
-        );
-        r.topic = Some(topic.id.clone());
-        r.points = b.points.clone();
-        r.sources = self.sources(&b.evidence);
         // A benefit with a safety note always points to it.
-        let first = topic
-            .safety
-            .iter()
-            .map(|_| self.topic_ref(topic, Command::Safe))
+        self.found_section(
+            command,
+            topic,
+            title,
+            &b.summary,
+            &b.points,
+            &b.evidence,
+            None,
+        )
+    }
+
+    /// A section the topic has: its text, level, sources, and a link to the
+    /// topic's other section when there is one.
+    #[allow(clippy::too_many_arguments)]
+    fn found_section(
+        &self,
+        command: Command,
+        topic: &Topic,
+        title: String,
+        summary: &str,
+        points: &[String],
+        evidence: &[Evidence],
+        safety: Option<SafetyNote>,
+    ) -> Reply {
+        let mut r = Reply::new(command, Kind::Answer, title, summary, self.caveat());
+        r.topic = Some(topic.id.clone());
+        r.points = points.to_vec();
+        let other = if safety.is_some() {
+            topic.benefits.as_ref().map(|_| Command::Benefits)
+        } else {
+            topic.safety.as_ref().map(|_| Command::Safe)
+        };
+        r.safety = safety;
+        r.sources = self.sources(evidence);
+        let first = other
+            .map(|c| self.topic_ref(topic, c))
+            .into_iter()
             .collect();
         r.related = self.see_also(topic, first);
         r
@@ -313,24 +336,15 @@ impl<'k> Composer<'k> {
             r.related = self.see_also(topic, first);
             return r;
         };
-        let mut r = Reply::new(
+        self.found_section(
             command,
-            Kind::Answer,
+            topic,
             title,
-            s.summary.clone(),
-            self.caveat(),
-        );
-        r.topic = Some(topic.id.clone());
-        r.points = s.points.clone();
-        r.safety = Some(SafetyNote::from(s));
-        r.sources = self.sources(&s.evidence);
-        let first = topic
-            .benefits
-            .iter()
-            .map(|_| self.topic_ref(topic, Command::Benefits))
-            .collect();
-        r.related = self.see_also(topic, first);
-        r
+            &s.summary,
+            &s.points,
+            &s.evidence,
+            Some(SafetyNote::from(s)),
+        )
     }
 
     /// Crisis help first; for a medical emergency the topics named follow.

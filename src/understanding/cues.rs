@@ -318,6 +318,12 @@ const HELP_PHRASES: &[&str] = &[
     "how does safe work",
     "how does benefits work",
     "how does ask work",
+    "are you a doctor",
+    "are you real",
+    "are you a bot",
+    "safe command",
+    "benefits command",
+    "ask command",
 ];
 
 /// Small talk the bot answers with a pointer to what it can do.
@@ -665,6 +671,7 @@ pub fn about_an_animal(tokens: &[Token]) -> bool {
                     matches!(
                         n.text.as_str(),
                         "has"
+                            | "had"
                             | "gets"
                             | "is"
                             | "with"
@@ -946,6 +953,13 @@ const FOREIGN: &[&str] = &[
     "mot",
     "mig",
     "mej",
+    "wir",
+    "suchen",
+    "gute",
+    "habt",
+    "ihr",
+    "tipps",
+    "gibt",
 ];
 
 /// English words that show a message is in English after all.
