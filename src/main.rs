@@ -40,6 +40,11 @@ enum Command {
         /// suggestions, text, caveat, ...).
         #[arg(long)]
         json: bool,
+        /// After each answer, print every sentence it shows with the
+        /// verbatim quotes and source titles behind it (or mark it as the
+        /// bot's own advice). With --json, adds `quotes` to the object.
+        #[arg(long)]
+        quotes: bool,
     },
     /// Interactive prompt with the bot's slash commands, line editing and history.
     Console,
@@ -153,7 +158,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Ask { query, json } => {
+        Command::Ask {
+            query,
+            json,
+            quotes,
+        } => {
+            let style = Style { json, quotes };
             let engine = match load(knowledge) {
                 Ok(e) => e,
                 Err(code) => return Ok(code),
@@ -165,10 +175,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     if line.trim().is_empty() && !json {
                         continue;
                     }
-                    print_answer(&mut out, &engine, &line, json)?;
+                    print_answer(&mut out, &engine, &line, style)?;
                 }
             } else {
-                print_answer(&mut out, &engine, &query.join(" "), json)?;
+                print_answer(&mut out, &engine, &query.join(" "), style)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -242,18 +252,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// How `ask` prints each answer.
+#[derive(Clone, Copy)]
+struct Style {
+    json: bool,
+    quotes: bool,
+}
+
 fn print_answer(
     out: &mut impl Write,
     engine: &Engine,
     line: &str,
-    json: bool,
+    style: Style,
 ) -> anyhow::Result<()> {
     let reply = engine.answer(&Request::parse(line));
-    if json {
-        serde_json::to_writer(&mut *out, &render::json(&reply))?;
+    let said = style.quotes.then(|| engine.said(&reply.shown));
+    if style.json {
+        let mut json = render::json(&reply);
+        json.quotes = said;
+        serde_json::to_writer(&mut *out, &json)?;
         writeln!(out)?;
     } else {
         writeln!(out, "{}\n", render::text(&reply))?;
+        if let Some(said) = said {
+            writeln!(out, "{}\n", render::quotes::text(&said))?;
+        }
     }
     Ok(())
 }

@@ -20,6 +20,8 @@ pub enum Command {
     Help,
     /// Managing the daily tip (`/tips ...`).
     Tips,
+    /// The quotes behind an answer (a button, `ask --quotes`).
+    Quotes,
     /// A slash command the bot does not know.
     Unknown,
 }
@@ -35,6 +37,7 @@ impl Command {
             Command::About => "about",
             Command::Help => "help",
             Command::Tips => "tips",
+            Command::Quotes => "quotes",
             Command::Unknown => "unknown",
         }
     }
@@ -80,6 +83,8 @@ pub enum Kind {
     Error,
     /// Suicidal thoughts, self-harm or a medical emergency: help comes first.
     Crisis,
+    /// The verbatim quotes behind another reply's sentences.
+    Quotes,
 }
 
 /// A cited source document.
@@ -118,7 +123,7 @@ impl From<&crate::knowledge::Safety> for SafetyNote {
     fn from(s: &crate::knowledge::Safety) -> Self {
         SafetyNote {
             level: s.level,
-            sources_differ: s.sources_differ.clone(),
+            sources_differ: s.section.differ_text(),
         }
     }
 }
@@ -132,6 +137,56 @@ pub struct Part {
     pub heading: String,
     pub summary: String,
     pub safety: Option<SafetyNote>,
+    /// The bot's own general advice for this section.
+    pub advice: Vec<String>,
+}
+
+/// Knowledge a reply shows, kept so that the quotes behind it can be
+/// looked up again: by `ask --quotes`, or from a button after a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Shown {
+    /// A topic's section: in full, or in brief (its summary and advice).
+    /// `note` is the vocabulary term whose note replaced the summary.
+    Section {
+        topic: TopicId,
+        side: Intent,
+        brief: bool,
+        note: Option<usize>,
+    },
+    /// The topic has no such section, and the reply says so.
+    Missing { topic: TopicId, side: Intent },
+    /// A daily tip, by its index.
+    Tip(usize),
+}
+
+/// One sentence a reply shows, and what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Said {
+    /// The section it comes from ("Sleep — benefits").
+    pub heading: String,
+    pub text: String,
+    pub basis: Basis,
+}
+
+/// What a shown sentence rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "quotes")]
+pub enum Basis {
+    /// Verbatim quotes from these sources.
+    Sources(Vec<Quote>),
+    /// The bot's own general safety advice, from no source.
+    Advice,
+    /// The bot's own words about what its sources cover ("My sources say
+    /// nothing specific about ..."): not a claim about massage.
+    Own,
+}
+
+/// A verbatim quote and the document it is from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quote {
+    pub source: SourceRef,
+    pub quote: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -146,6 +201,8 @@ pub struct Reply {
     pub summary: String,
     pub points: Vec<String>,
     pub safety: Option<SafetyNote>,
+    /// The bot's own general advice, shown apart from what the sources say.
+    pub advice: Vec<String>,
     /// Further topics the question names, after the lead.
     pub more: Vec<Part>,
     /// Every topic the reply covers, in the order it shows them.
@@ -156,6 +213,8 @@ pub struct Reply {
     pub sources: Vec<SourceRef>,
     pub suggestions: Vec<TopicRef>,
     pub related: Vec<TopicRef>,
+    /// The knowledge shown, in order: what the quotes are looked up from.
+    pub shown: Vec<Shown>,
     pub caveat: Caveat,
 }
 
@@ -178,6 +237,7 @@ impl Reply {
             summary: summary.into(),
             points: Vec::new(),
             safety: None,
+            advice: Vec::new(),
             more: Vec::new(),
             topics: Vec::new(),
             warnings: Vec::new(),
@@ -185,6 +245,7 @@ impl Reply {
             sources: Vec::new(),
             suggestions: Vec::new(),
             related: Vec::new(),
+            shown: Vec::new(),
             caveat: caveat.clone(),
         }
     }
@@ -194,7 +255,7 @@ impl Reply {
     pub fn is_private(&self) -> bool {
         matches!(
             self.kind,
-            Kind::DidYouMean | Kind::NotCovered | Kind::Error | Kind::Crisis
+            Kind::DidYouMean | Kind::NotCovered | Kind::Error | Kind::Crisis | Kind::Quotes
         )
     }
 }

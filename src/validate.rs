@@ -7,16 +7,18 @@
 use std::collections::HashMap;
 
 use crate::engine::{Engine, Request, CHOICE_NOTE_MAX};
+use crate::knowledge::SourceId;
 use crate::knowledge::{Knowledge, Problem, TopicId};
 use crate::matching::{self, normalize};
 use crate::render::{limits, Card};
-use crate::reply::{Intent, Reply};
+use crate::reply::{Basis, Intent, Reply, Said};
 
 /// Every problem the built engine finds in its knowledge.
 pub fn problems(engine: &Engine, origin: &str) -> Vec<Problem> {
     let mut problems = alias_problems(engine.knowledge(), origin);
     problems.extend(vocabulary_problems(engine.knowledge(), origin));
     problems.extend(rendering_problems(engine, origin));
+    problems.extend(provenance_problems(engine, origin));
     problems
 }
 
@@ -209,4 +211,120 @@ fn rendering_problems(engine: &Engine, origin: &str) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// Every reply the knowledge can produce whose provenance does not hold:
+/// a sentence whose source is missing from the reply's Sources, or a
+/// sentence the quotes would show that the reply does not say.
+fn provenance_problems(engine: &Engine, origin: &str) -> Vec<Problem> {
+    let k = engine.knowledge();
+    let mut problems = Vec::new();
+    let mut check = |reply: Reply, topic: Option<&TopicId>, what: &str| {
+        let said = engine.said(&reply.shown);
+        for p in provenance_gaps(&reply, &said) {
+            problems.push(problem(origin, topic, format!("{what} reply: {p}")));
+        }
+    };
+    for topic in &k.topics {
+        for (side, what) in [(Intent::Benefits, "/benefits"), (Intent::Safe, "/safe")] {
+            check(
+                engine.answer_topic(side, topic.id.as_str()),
+                Some(&topic.id),
+                what,
+            );
+        }
+    }
+    for i in 0..k.tips.len() {
+        check(engine.tip(i), None, &format!("tip #{}", i + 1));
+    }
+    check(
+        engine.answer(&Request::Ask("is massage safe?".into())),
+        None,
+        "general safety",
+    );
+    problems
+}
+
+/// What is wrong with a reply's provenance, given the sentences it shows:
+/// a cited source its Sources list misses, or a shown sentence its text
+/// does not contain (so the quotes would describe another reply).
+pub fn provenance_gaps(reply: &Reply, said: &[Said]) -> Vec<String> {
+    let mut gaps = Vec::new();
+    let mut missing: Vec<&SourceId> = Vec::new();
+    for s in said {
+        if let Basis::Sources(quotes) = &s.basis {
+            for q in quotes {
+                let listed = reply.sources.iter().any(|r| r.id == q.source.id);
+                if !listed && !missing.contains(&&q.source.id) {
+                    missing.push(&q.source.id);
+                }
+            }
+        }
+    }
+    for id in missing {
+        gaps.push(format!(
+            "its sentences cite source {id}, which its Sources list misses"
+        ));
+    }
+    let card = Card::from_reply(reply);
+    let mut shown = card.title.clone();
+    shown.push(' ');
+    shown.push_str(&card.description);
+    for f in &card.fields {
+        shown.push(' ');
+        shown.push_str(&f.value);
+    }
+    let shown = squash(&shown);
+    for s in said {
+        if !shown.contains(&squash(&s.text)) {
+            gaps.push(format!(
+                "\"{}\" is listed as shown but the reply does not say it",
+                s.text
+            ));
+        }
+    }
+    gaps
+}
+
+/// Text with markup and runs of white space reduced, for comparing a
+/// sentence with the card that shows it.
+fn squash(s: &str) -> String {
+    s.replace(['*', '_', '`'], "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        Engine::load(None).expect("embedded knowledge loads")
+    }
+
+    #[test]
+    fn a_reply_that_drops_a_cited_source_is_refused() {
+        let e = engine();
+        let mut reply = e.answer_topic(Intent::Benefits, "sleep");
+        let said = e.said(&reply.shown);
+        assert!(provenance_gaps(&reply, &said).is_empty());
+        let dropped = reply.sources.pop().expect("sleep cites a source");
+        let gaps = provenance_gaps(&reply, &said);
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        assert!(gaps[0].contains(dropped.id.as_str()), "{gaps:?}");
+    }
+
+    #[test]
+    fn a_reply_that_does_not_say_a_listed_sentence_is_refused() {
+        let e = engine();
+        let mut reply = e.answer_topic(Intent::Safe, "pregnancy");
+        let said = e.said(&reply.shown);
+        reply.points.pop();
+        let gaps = provenance_gaps(&reply, &said);
+        assert!(
+            gaps.iter().any(|g| g.contains("does not say it")),
+            "{gaps:?}"
+        );
+    }
 }

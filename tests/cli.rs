@@ -228,6 +228,22 @@ fn ask_json_lists_every_topic_and_the_warnings_it_carries() {
     assert_eq!(v["ephemeral"], true, "{out}");
 }
 
+#[track_caller]
+fn assert_sentence(owner: &str, s: &Value) {
+    let text = s["text"].as_str().expect("text");
+    assert!(!text.is_empty(), "{owner}");
+    let cites = s["cites"].as_array().expect("cites");
+    let advice = s["advice"].as_bool().expect("advice");
+    assert!(
+        cites.is_empty() == advice,
+        "{owner}: a sentence has cites or is advice: {s}"
+    );
+    for c in cites {
+        assert!(!c["source"].as_str().unwrap().is_empty(), "{owner}");
+        assert!(!c["quote"].as_str().unwrap().is_empty(), "{owner}");
+    }
+}
+
 #[test]
 fn topics_json_lists_topics_with_quotes_and_tips() {
     let cli = Cli::new();
@@ -238,20 +254,31 @@ fn topics_json_lists_topics_with_quotes_and_tips() {
     for t in topics {
         let id = t["id"].as_str().unwrap();
         assert!(!t["title"].as_str().unwrap().is_empty(), "{id}");
-        let evidence: Vec<&Value> = ["benefits", "safety"]
+        // Every section: `sentences`, each `{text, cites, advice}` with
+        // cites or advice, never both and never neither.
+        let sentences: Vec<&Value> = ["benefits", "safety"]
             .iter()
             .filter_map(|s| t.get(*s).filter(|s| !s.is_null()))
-            .flat_map(|s| s["evidence"].as_array().unwrap())
+            .flat_map(|s| s["sentences"].as_array().expect("sentences"))
             .collect();
-        assert!(!evidence.is_empty(), "topic {id} cites nothing");
-        for e in evidence {
-            assert!(!e["source"].as_str().unwrap().is_empty(), "{id}");
-            assert!(!e["quote"].as_str().unwrap().is_empty(), "{id}");
+        assert!(!sentences.is_empty(), "topic {id} says nothing");
+        for s in sentences {
+            assert_sentence(id, s);
         }
     }
     let tips = v["tips"].as_array().expect("tips array");
     assert!(tips.len() >= 20, "{} tips", tips.len());
-    assert!(tips.iter().all(|t| !t["text"].as_str().unwrap().is_empty()));
+    for tip in tips {
+        let sentences = tip["sentences"].as_array().expect("tip sentences");
+        assert!(!sentences.is_empty());
+        for s in sentences {
+            assert_sentence("tip", s);
+            assert!(
+                !s["cites"].as_array().unwrap().is_empty(),
+                "a tip cites: {s}"
+            );
+        }
+    }
 
     // The plain listing names them too.
     let text = ok(cli.run(&["topics"]));
@@ -441,4 +468,76 @@ fn console_answers_each_line_until_quit() {
     // History is kept between sessions.
     let history = std::fs::read_to_string(cli.path(".massage-bot-history")).unwrap_or_default();
     assert!(history.contains("/benefits sleep"), "history: {history:?}");
+}
+
+/// `ask --quotes` prints the answer, then every sentence it shows with the
+/// verbatim words and the title of each source behind it; the bot's own
+/// advice is marked as such and quotes nothing.
+#[test]
+fn ask_quotes_shows_the_words_behind_each_sentence() {
+    let cli = Cli::new();
+    let text = ok(cli.run(&["ask", "--quotes", "/safe pregnancy"]));
+    let (answer, quotes) = text
+        .split_once("Quotes behind this answer")
+        .expect("a quotes section after the answer");
+    assert!(answer.contains(&caveat()), "{answer}");
+    let engine = massage_bot::engine::Engine::load(None).unwrap();
+    let k = engine.knowledge();
+    let pregnancy = k
+        .topics
+        .iter()
+        .find(|t| t.id.as_str() == "pregnancy")
+        .unwrap();
+    let section = &pregnancy.safety.as_ref().unwrap().section;
+    for (_, s) in section.sentences() {
+        assert!(quotes.contains(&s.text), "missing {:?}: {quotes}", s.text);
+        for c in s.cites() {
+            let source = k.source(&c.source).unwrap();
+            let line = format!("{} ({}): \"{}\"", c.source, source.title, c.quote);
+            assert!(quotes.contains(&line), "missing {line}: {quotes}");
+        }
+    }
+    // The bot's own advice is marked as such, with no quote under it.
+    let text = ok(cli.run(&["ask", "--quotes", "/benefits depression"]));
+    let quotes = text.split_once("Quotes behind this answer").unwrap().1;
+    let advice = "\"If low mood or worry is affecting your life, talk to your doctor or a mental health professional.\"\n    My own general advice: from no source.";
+    assert!(quotes.contains(advice), "{quotes}");
+
+    // As JSON, every shown sentence with its quotes.
+    let out = ok(cli.run(&["ask", "--json", "--quotes", "/benefits sleep"]));
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    let quotes = v["quotes"].as_array().expect("quotes array");
+    assert!(!quotes.is_empty());
+    for q in quotes {
+        assert!(q["text"].as_str().is_some_and(|t| !t.is_empty()), "{q}");
+        let basis = &q["basis"];
+        if basis["kind"] == "sources" {
+            for quote in basis["quotes"].as_array().unwrap() {
+                assert!(quote["source"]["id"].is_string(), "{quote}");
+                assert!(quote["quote"].as_str().is_some_and(|t| !t.is_empty()));
+            }
+        } else {
+            assert_eq!(basis["kind"], "advice", "{q}");
+        }
+    }
+    // Without the flag, no quotes.
+    let plain = ok(cli.run(&["ask", "--json", "/benefits sleep"]));
+    assert!(!plain.contains("\"quotes\""), "{plain}");
+}
+
+/// In the console, `/quotes` shows the quotes behind the last answer.
+#[test]
+fn console_quotes_shows_the_last_answers_quotes() {
+    let cli = Cli::new();
+    let out = cli.run_with_stdin(&["console"], "/quotes\n/benefits sleep\n/quotes\n/quit\n");
+    let text = ok(out);
+    assert!(
+        text.contains("This reply states nothing from the sources"),
+        "{text}"
+    );
+    let after = text
+        .split("Sleep — benefits")
+        .nth(2)
+        .unwrap_or_else(|| panic!("quotes repeat the section heading: {text}"));
+    assert!(after.contains("(Benefits of massage"), "{after}");
 }

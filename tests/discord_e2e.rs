@@ -768,3 +768,227 @@ async fn json_logs_have_one_line_per_command_with_a_bounded_query() {
     assert_eq!(benefits["fields"]["outcome"], "answered");
     assert!(!logs.contains(&"zzzz ".repeat(20)), "user text not bounded");
 }
+
+// ----- the Quotes button ------------------------------------------------------
+
+/// Clicks `custom_id` on the message a callback created, as another member;
+/// returns the click's callback body.
+async fn click(h: &Harness, on: &Value, custom_id: &str) -> Value {
+    let message = support::message_from_callback(support::CHANNEL_ID, on);
+    let i = h.fake.interaction_component(
+        custom_id,
+        message,
+        &Invoker {
+            user_id: support::snowflake(),
+            ..Invoker::member()
+        },
+    );
+    h.fake.send_interaction(&i).await
+}
+
+/// The one button labelled `label` under a callback's message.
+fn button(body: &Value, label: &str) -> Value {
+    let buttons: Vec<Value> = body["data"]["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter(|b| b["label"] == label)
+        .collect();
+    assert_eq!(buttons.len(), 1, "one {label} button: {body:#}");
+    buttons[0].clone()
+}
+
+fn quotes_engine() -> Engine {
+    Engine::load(None).expect("embedded knowledge")
+}
+
+#[tokio::test]
+async fn every_answer_has_a_quotes_button_that_answers_privately_with_the_quotes() {
+    let h = start(&[]).await;
+    let engine = quotes_engine();
+    let body = h
+        .fake
+        .send_command("benefits", json!([opt_str("topic", "sleep")]))
+        .await;
+    assert_reply(&body, false);
+    let quotes = button(&body, "Quotes");
+    let id = quotes["custom_id"].as_str().unwrap().to_owned();
+    assert!(id.len() <= 100, "{id}");
+
+    let page = click(&h, &body, &id).await;
+    let e = assert_reply(&page, true);
+    assert!(title(&e).starts_with("Quotes behind this answer"), "{e:#}");
+    let description = e["description"].as_str().unwrap_or("");
+    // Every sentence of the answer, and every verbatim quote behind it.
+    let reply = engine.answer_topic(massage_bot::reply::Intent::Benefits, "sleep");
+    for said in engine.said(&reply.shown) {
+        assert!(
+            description.contains(&said.text),
+            "{}: {description}",
+            said.text
+        );
+        if let massage_bot::reply::Basis::Sources(quotes) = said.basis {
+            for q in quotes {
+                assert!(description.contains(&q.quote), "{}: {description}", q.quote);
+                assert!(description.contains(&q.source.title), "{description}");
+            }
+        }
+    }
+    // Short enough for one page: no Previous / Next.
+    assert!(support::button_ids(&page["data"]).is_empty(), "{page:#}");
+
+    // A tip and a plain question carry the button too; /about does not.
+    for (name, options) in [
+        ("tip", json!([])),
+        (
+            "ask",
+            json!([opt_str("question", "does massage help with anxiety?")]),
+        ),
+    ] {
+        let body = h.fake.send_command(name, options).await;
+        let id = button(&body, "Quotes")["custom_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let page = click(&h, &body, &id).await;
+        assert_reply(&page, true);
+    }
+    let about = h.fake.send_command("about", json!([])).await;
+    assert!(support::button_ids(&about["data"]).is_empty(), "{about:#}");
+}
+
+#[tokio::test]
+async fn a_quotes_button_works_on_another_process_after_a_restart() {
+    let first = start(&[]).await;
+    let body = first
+        .fake
+        .send_command("safe", json!([opt_str("topic", "pregnancy")]))
+        .await;
+    let id = button(&body, "Quotes")["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    drop(first);
+    // A new fake and a new bot process: nothing of the first is left.
+    let second = start(&[]).await;
+    let page = click(&second, &body, &id).await;
+    let e = assert_reply(&page, true);
+    assert!(title(&e).starts_with("Quotes behind this answer"), "{e:#}");
+    assert!(
+        e["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("qualified to do pregnancy massage"),
+        "{e:#}"
+    );
+}
+
+#[tokio::test]
+async fn long_quotes_are_paged_with_previous_and_next() {
+    let h = start(&[]).await;
+    let engine = quotes_engine();
+    let question = "can massage help anxiety, depression, sleep, stress, headaches and back pain?";
+    let reply = engine.answer(&Request::Ask(question.into()));
+    let pages = massage_bot::render::quotes::pages(&engine.said(&reply.shown)).len();
+    assert!(
+        pages >= 2,
+        "the question must need two pages of quotes, has {pages}"
+    );
+
+    let body = h
+        .fake
+        .send_command("ask", json!([opt_str("question", question)]))
+        .await;
+    let id = button(&body, "Quotes")["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = click(&h, &body, &id).await;
+    let e = assert_reply(&first, true);
+    assert_eq!(
+        title(&e),
+        format!("Quotes behind this answer (page 1 of {pages})")
+    );
+    assert_eq!(button(&first, "Previous")["disabled"], true, "{first:#}");
+    assert_ne!(button(&first, "Next")["disabled"], true, "{first:#}");
+
+    // Next replaces the page in place (type 7), and so on to the last.
+    let mut on = first;
+    for n in 2..=pages {
+        let next = button(&on, "Next")["custom_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let turned = click(&h, &on, &next).await;
+        assert_eq!(turned["type"], 7, "an update of the message: {turned:#}");
+        assert_within_limits(&turned);
+        assert_no_pings(&turned);
+        let e = &turned["data"]["embeds"][0];
+        assert_eq!(
+            title(e),
+            format!("Quotes behind this answer (page {n} of {pages})")
+        );
+        assert_eq!(e["footer"]["text"].as_str(), Some(caveat().as_str()));
+        on = turned;
+    }
+    assert_eq!(button(&on, "Next")["disabled"], true, "{on:#}");
+    assert!(
+        on["data"]["embeds"][0]["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("my own wording"),
+        "the footnote ends the last page: {on:#}"
+    );
+    // And back.
+    let prev = button(&on, "Previous")["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let back = click(&h, &on, &prev).await;
+    assert_eq!(back["type"], 7);
+    assert!(title(&back["data"]["embeds"][0]).contains(&format!("page {} of", pages - 1)));
+}
+
+#[tokio::test]
+async fn forged_and_stale_buttons_get_a_clear_private_reply() {
+    let h = start(&[]).await;
+    let engine = quotes_engine();
+    let body = h
+        .fake
+        .send_command("benefits", json!([opt_str("topic", "sleep")]))
+        .await;
+    let good = button(&body, "Quotes")["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fp = format!("{:08x}", engine.fingerprint());
+    let other = format!("{:08x}", engine.fingerprint() ^ 1);
+    let cases = [
+        (good.replace(&fp, &other), "earlier version of my knowledge"),
+        ("q1:zz:b0".to_owned(), "don't recognise this button"),
+        (format!("q1:{fp}:b9999"), "don't recognise this button"),
+        (
+            format!("q1:{fp}:b0;DROP TABLE"),
+            "don't recognise this button",
+        ),
+        ("@everyone".to_owned(), "don't recognise this button"),
+        ("x".repeat(100), "don't recognise this button"),
+    ];
+    for (id, says) in cases {
+        let reply = click(&h, &body, &id).await;
+        let e = assert_reply(&reply, true);
+        assert_eq!(title(&e), "That button no longer works", "{id}: {e:#}");
+        assert!(
+            e["description"].as_str().unwrap_or("").contains(says),
+            "{id}: {e:#}"
+        );
+        assert!(!e.to_string().contains("@everyone"), "{e:#}");
+    }
+    // The bot still answers after all that.
+    let ok = h
+        .fake
+        .send_command("benefits", json!([opt_str("topic", "stress")]))
+        .await;
+    assert_reply(&ok, false);
+}

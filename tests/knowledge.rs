@@ -7,14 +7,21 @@
 //!    mistyped or invented statement fails.
 //! 3. Exclusions: false or sweeping claims are not repeated.
 //! 4. Broken files: each kind of problem is reported, with its line, and a
-//!    file with several problems lists all of them.
+//!    file with several problems lists all of them; one test per rule of
+//!    provenance (every sentence cites verbatim quotes or is named advice).
+//! 5. The findings of the sentence-by-sentence review (issue 10), one test
+//!    each.
 
 use std::collections::HashSet;
 use std::path::Path;
 
+use massage_bot::engine::{Engine, Request};
 use massage_bot::knowledge::{
-    Knowledge, KnowledgeError, Problem, SafetyLevel, SourceDir, SourceId, Topic, TopicId,
+    Cite, Knowledge, KnowledgeError, Problem, SafetyLevel, Sentence, SourceDir, SourceId, Topic,
+    TopicId,
 };
+use massage_bot::render;
+use massage_bot::reply::{Basis, Intent};
 
 // ---------------------------------------------------------------- helpers
 
@@ -45,18 +52,36 @@ fn source_text(k: &Knowledge, id: &str) -> String {
     fold(&source.text)
 }
 
-/// Every text of a topic a user can read: title, summaries, points and
-/// the sources-differ note.
+/// Every sentence of a topic, both sections, in order.
+fn topic_sentences(t: &Topic) -> Vec<&Sentence> {
+    t.benefits
+        .iter()
+        .chain(t.safety.iter().map(|s| &s.section))
+        .flat_map(|s| s.sentences().map(|(_, x)| x))
+        .collect()
+}
+
+/// Every text of a topic a user can read: its title and its sentences.
 fn topic_texts(t: &Topic) -> Vec<&str> {
     let mut v = vec![t.title.as_str()];
-    if let Some(b) = &t.benefits {
-        v.push(&b.summary);
-        v.extend(b.points.iter().map(String::as_str));
+    v.extend(topic_sentences(t).into_iter().map(|s| s.text.as_str()));
+    v
+}
+
+/// Every citation in the knowledge, with its owner.
+fn all_cites(k: &Knowledge) -> Vec<(String, &Cite)> {
+    let mut v = Vec::new();
+    for t in &k.topics {
+        for s in topic_sentences(t) {
+            for c in s.cites() {
+                v.push((format!("topic `{}`", t.id), c));
+            }
+        }
     }
-    if let Some(s) = &t.safety {
-        v.push(&s.summary);
-        v.extend(s.points.iter().map(String::as_str));
-        v.extend(s.sources_differ.as_deref());
+    for (i, tip) in k.tips.iter().enumerate() {
+        for c in tip.sentence.cites() {
+            v.push((format!("tip #{}", i + 1), c));
+        }
     }
     v
 }
@@ -71,7 +96,7 @@ fn all_texts(k: &Knowledge) -> Vec<(String, &str)> {
         }
     }
     for (i, tip) in k.tips.iter().enumerate() {
-        v.push((format!("tip #{}", i + 1), tip.text.as_str()));
+        v.push((format!("tip #{}", i + 1), tip.sentence.text.as_str()));
     }
     v
 }
@@ -189,11 +214,25 @@ fn every_topic_has_enough_aliases_and_a_cited_section() {
             );
         }
         assert!(t.benefits.is_some() || t.safety.is_some());
-        if let Some(b) = &t.benefits {
-            assert!(!b.evidence.is_empty(), "`{}` benefits cite nothing", t.id);
-        }
-        if let Some(s) = &t.safety {
-            assert!(!s.evidence.is_empty(), "`{}` safety cites nothing", t.id);
+        for section in t.benefits.iter().chain(t.safety.iter().map(|s| &s.section)) {
+            assert!(
+                !section.summary.is_empty(),
+                "`{}` has an empty summary",
+                t.id
+            );
+            assert!(
+                !section.source_ids().is_empty(),
+                "`{}` has a section that cites nothing",
+                t.id
+            );
+            for (_, s) in section.sentences() {
+                assert!(
+                    s.is_advice() == s.cites().is_empty(),
+                    "`{}`: a sentence cites quotes or is advice: {}",
+                    t.id,
+                    s.text
+                );
+            }
         }
     }
 }
@@ -262,7 +301,7 @@ fn safety_levels_are_not_weaker_than_the_sources_say() {
         ("skin", SafetyLevel::Avoid, false),
         ("pregnancy", SafetyLevel::Caution, true),
         ("arthritis", SafetyLevel::AskFirst, false),
-        ("osteoporosis", SafetyLevel::AskFirst, false),
+        ("osteoporosis", SafetyLevel::Caution, false),
         ("medications", SafetyLevel::AskFirst, false),
         ("medical-conditions", SafetyLevel::AskFirst, true),
         ("blood-pressure", SafetyLevel::AskFirst, false),
@@ -281,12 +320,12 @@ fn safety_levels_are_not_weaker_than_the_sources_say() {
         );
         if differ {
             let note = s
-                .sources_differ
-                .as_deref()
+                .section
+                .differ_text()
                 .unwrap_or_else(|| panic!("`{id}` must say the sources differ"));
             let note = note.to_lowercase();
             assert!(
-                note.contains("cautious") || note.contains("follows the warning"),
+                note.contains("cautious") || note.contains("follows its warning"),
                 "`{id}`: the note must say the cautious source was followed: {note}"
             );
         }
@@ -294,8 +333,12 @@ fn safety_levels_are_not_weaker_than_the_sources_say() {
     // Pregnancy follows doc 000 exactly: a qualified therapist, not a ban.
     let p = topic(&k, "pregnancy").safety.as_ref().unwrap();
     assert_eq!(p.level, SafetyLevel::Caution);
-    assert!(p.summary.to_lowercase().contains("qualified"));
-    assert!(p.evidence.iter().any(|e| e.source.as_str() == "000"));
+    assert!(p
+        .section
+        .summary_text()
+        .to_lowercase()
+        .contains("qualified"));
+    assert!(p.section.source_ids().iter().any(|s| s.as_str() == "000"));
 }
 
 #[test]
@@ -320,31 +363,23 @@ fn benefit_topics_point_to_the_warnings_next_to_them() {
 }
 
 #[test]
-fn tips_are_short_and_safe_and_cite_the_facts_they_state() {
+fn tips_are_short_and_safe_and_cite_what_they_say() {
     let k = shipped();
-    let claims = [
-        "helps", "help", "reduces", "improves", "boosts", "lowers", "relieves", "heals",
-        "prevents", "eases", "source", "sources", "research", "studies", "study",
-    ];
     for (i, tip) in k.tips.iter().enumerate() {
         let n = i + 1;
-        assert!(tip.text.chars().count() <= 200, "tip #{n} is long");
-        let sentences = tip
-            .text
+        let text = &tip.sentence.text;
+        assert!(text.chars().count() <= 220, "tip #{n} is long");
+        let sentences = text
             .split_inclusive(['.', '?', '!'])
             .filter(|s| !s.trim().is_empty())
             .count();
         assert!(sentences <= 2, "tip #{n} has {sentences} sentences");
-        if tip.evidence.is_empty() {
-            for w in claims {
-                assert!(
-                    !has_phrase(&tip.text, w),
-                    "tip #{n} states a fact (`{w}`) but cites nothing: {}",
-                    tip.text
-                );
-            }
-        }
-        let lower = tip.text.to_lowercase();
+        // Every tip is the bot speaking: it cites what it says.
+        assert!(
+            !tip.sentence.cites().is_empty(),
+            "tip #{n} cites nothing: {text}"
+        );
+        let lower = text.to_lowercase();
         for bad in [
             "belly",
             "bump",
@@ -384,7 +419,7 @@ const EXCLUDED: &str = "EXCLUDED";
 #[rustfmt::skip]
 const COVERAGE: &[(&str, &str, &str)] = &[
     // 000: Benefits of massage, and when it is unsafe
-    ("000", "helpful for most people to do from time to time", "stress"),
+    ("000", "helpful for most people to do from time to time", EXCLUDED),
     ("000", "it is very relaxing", "stress"),
     ("000", "It can help to reduce stress levels", "stress"),
     ("000", "calm down people that are upset or feeling aggressive", "emotional-wellbeing"),
@@ -398,7 +433,7 @@ const COVERAGE: &[(&str, &str, &str)] = &[
     ("000", "relieving many other types of pain", "pain"),
     ("000", "improve your immune system", "immunity"),
     ("000", "higher white blood cell counts", "immunity"),
-    ("000", "help people recover from surgery and other illnesses", "recovery"),
+    ("000", "help people recover from surgery and other illnesses", EXCLUDED),
     ("000", "Babies many times benefit from massages", "babies"),
     ("000", "help them to feel better when they are fussy", "babies"),
     ("000", "Their digestive process can also be aided", "babies"),
@@ -485,7 +520,7 @@ const COVERAGE: &[(&str, &str, &str)] = &[
     ("002", "overcome any stress or tension", "stress"),
     ("002", "help you cope with severe depression", "depression"),
     ("002", "a psychotherapist may recommend back-to-back therapy sessions and massages", "depression"),
-    ("002", "should only be offered by a licensed professional", "medical-conditions"),
+    ("002", "should only be offered by a licensed professional", "depression"),
     ("002", "legitimate therapy for those with chronic conditions", "medical-conditions"),
     ("002", "Massage can help reduce anxiety and pain in many ways", "anxiety"),
     ("002", "reduce anxiety attacks by increasing blood circulation", EXCLUDED),
@@ -515,7 +550,7 @@ const COVERAGE: &[(&str, &str, &str)] = &[
     ("003", "promotes a sense of peace and minimizes nervous thinking", "anxiety"),
     ("003", "help you fall asleep faster, remain asleep longer", "sleep"),
     ("003", "assist patients who suffer from insomnia sleep better", "sleep"),
-    ("003", "frequent massages into your wellness routine", "stress"),
+    ("003", "frequent massages into your wellness routine", "sleep"),
     ("003", "It boosts your immune system", "immunity"),
     ("003", "If you catch a cold or other minor illnesses", EXCLUDED),
     ("003", "raise the number of lymphocytes", "immunity"),
@@ -569,6 +604,9 @@ const COVERAGE: &[(&str, &str, &str)] = &[
     ("004", "cathartic experiences on the massage table", "emotional-wellbeing"),
     ("004", "not alone in this fast-paced world", "emotional-wellbeing"),
     ("004", "Numerous researches and findings can support this claim", EXCLUDED),
+    ("004", "many experts have concluded", EXCLUDED),
+    ("002", "A well-trained practitioner will provide the appropriate treatment", EXCLUDED),
+    ("003", "hormone production will be balanced", EXCLUDED),
 ];
 
 #[test]
@@ -605,13 +643,11 @@ fn coverage_list_statements_are_real_and_covered() {
             failures.push(format!("{doc}: topic `{home}` does not exist"));
             continue;
         };
-        // Not just "cites this document": a quote the topic cites from it
-        // must hold the statement.
-        let cited = t
-            .benefits
+        // Not just "cites this document": a quote one of the topic's
+        // sentences cites from it must hold the statement.
+        let cited = topic_sentences(t)
             .iter()
-            .flat_map(|b| &b.evidence)
-            .chain(t.safety.iter().flat_map(|s| &s.evidence))
+            .flat_map(|s| s.cites())
             .any(|e| e.source.as_str() == doc && fold(&e.quote).contains(&frag));
         if !cited {
             failures.push(format!(
@@ -664,22 +700,30 @@ fn every_exclusion_has_a_reason_and_is_never_cited() {
             x.quote
         );
         let excluded = fold(&x.quote);
-        let evidence = k
-            .topics
-            .iter()
-            .flat_map(|t| {
-                t.benefits
+        // Only "sources differ" may cite an excluded claim, to say a source
+        // makes it and that the answer follows the cautious one.
+        let mut cites = Vec::new();
+        for t in &k.topics {
+            for section in t.benefits.iter().chain(t.safety.iter().map(|s| &s.section)) {
+                for s in section
+                    .summary
                     .iter()
-                    .flat_map(|b| &b.evidence)
-                    .chain(t.safety.iter().flat_map(|s| &s.evidence))
-                    .map(move |e| (format!("topic `{}`", t.id), e))
-            })
-            .chain(k.tips.iter().enumerate().flat_map(|(i, tip)| {
-                tip.evidence
+                    .chain(&section.points)
+                    .chain(&section.advice)
+                {
+                    cites.extend(s.cites().iter().map(|c| (format!("topic `{}`", t.id), c)));
+                }
+            }
+        }
+        for (i, tip) in k.tips.iter().enumerate() {
+            cites.extend(
+                tip.sentence
+                    .cites()
                     .iter()
-                    .map(move |e| (format!("tip #{}", i + 1), e))
-            }));
-        for (owner, e) in evidence {
+                    .map(|c| (format!("tip #{}", i + 1), c)),
+            );
+        }
+        for (owner, e) in cites {
             if e.source != x.source {
                 continue;
             }
@@ -723,11 +767,13 @@ fn osteoporosis_never_repeats_more_dense_and_asks_for_a_doctor() {
         assert!(!lower.contains("denser"), "osteoporosis says: {text}");
     }
     let s = t.safety.as_ref().expect("osteoporosis needs a safety note");
-    assert!(strength(s.level) >= strength(SafetyLevel::AskFirst));
-    assert!(s.summary.to_lowercase().contains("doctor"));
+    assert!(strength(s.level) >= strength(SafetyLevel::Caution));
+    assert!(s.section.summary_text().to_lowercase().contains("doctor"));
     assert!(s
-        .evidence
+        .section
+        .summary
         .iter()
+        .flat_map(|x| x.cites())
         .any(|e| e.quote.contains("your doctor should be consulted")));
 }
 
@@ -773,21 +819,23 @@ fn no_text_calls_massage_safe_or_repeats_sweeping_claims() {
 }
 
 #[test]
-fn avoid_level_topics_never_lead_with_a_benefit() {
-    // A topic the sources warn against may describe a benefit only when
-    // the warning is in the same breath (skin: exfoliation vs conditions).
-    let k = shipped();
+fn avoid_and_caution_topics_never_lead_with_a_benefit() {
+    // Asked for the benefits of a topic the sources warn about, the reply
+    // leads with the warning, whatever the benefits text says.
+    let engine = Engine::new(shipped());
+    let k = engine.knowledge();
     for t in &k.topics {
-        let (Some(b), Some(s)) = (&t.benefits, &t.safety) else {
+        let Some(s) = &t.safety else { continue };
+        if s.level == SafetyLevel::AskFirst {
             continue;
-        };
-        if s.level == SafetyLevel::Avoid {
-            assert!(
-                b.summary.to_lowercase().contains("safety note"),
-                "`{}` is avoid-level: its benefits must point to the safety note",
-                t.id
-            );
         }
+        let r = engine.answer_topic(Intent::Benefits, t.id.as_str());
+        assert!(
+            r.safety.is_some(),
+            "`/benefits {}` leads without its warning",
+            t.id
+        );
+        assert_eq!(r.warnings.first(), Some(&t.id), "`/benefits {}`", t.id);
     }
 }
 
@@ -831,17 +879,19 @@ title = "Sleep"
 group = "mind"
 aliases = ["insomnia", "can't sleep", "trouble sleeping"]
 
-[topics.benefits]
-summary = "Massage can help people who have trouble sleeping."
-points = ["Helps you relax."]
-evidence = [
-  { source = "000", quote = "It can also help people that are having trouble sleeping." },
-]
+[[topics.benefits.summary]]
+say = "One source says massage can help people who have trouble sleeping."
+cite = ["000: It can also help people that are having trouble sleeping."]
+
+[[topics.benefits.points]]
+say = "One source lists relief from sleep loss."
+cite = ["001: Relieves sleep loss/insomnia"]
 "#;
 
 const TIP: &str = r#"
 [[tips]]
-text = "Take five slow breaths."
+say = "Soothing music can help you relax, one source says."
+cite = ["000: Soothing music can also be played."]
 "#;
 
 /// A valid minimal file with `topics` in place of the sleep topic.
@@ -869,6 +919,10 @@ fn problems_in(text: &str, dir: &SourceDir) -> Vec<Problem> {
     }
 }
 
+fn valid(text: &str) -> Knowledge {
+    Knowledge::from_toml(text, ORIGIN, &SourceDir::Embedded).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The 1-based line of the only line containing `needle`.
 fn line_of(text: &str, needle: &str) -> usize {
     let lines: Vec<usize> = text
@@ -893,6 +947,14 @@ fn assert_problem(problems: &[Problem], line: usize, topic: Option<&str>, messag
     );
 }
 
+/// Exactly one problem, with this message, on the line holding `needle`.
+#[track_caller]
+fn assert_only(text: &str, needle: &str, topic: Option<&str>, message: &str) {
+    let p = problems(text);
+    assert_eq!(p.len(), 1, "{}", list(&p));
+    assert_problem(&p, line_of(text, needle), topic, message);
+}
+
 fn list(problems: &[Problem]) -> String {
     problems
         .iter()
@@ -903,10 +965,13 @@ fn list(problems: &[Problem]) -> String {
 
 #[test]
 fn the_minimal_file_is_valid() {
-    let k = Knowledge::from_toml(&minimal(), ORIGIN, &SourceDir::Embedded)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let k = valid(&minimal());
     assert_eq!(k.topics.len(), 1);
     assert_eq!(k.tips.len(), 1);
+    let b = k.topics[0].benefits.as_ref().unwrap();
+    assert_eq!(b.summary.len(), 1);
+    assert_eq!(b.points.len(), 1);
+    assert_eq!(b.summary[0].cites()[0].source.as_str(), "000");
 }
 
 #[test]
@@ -942,7 +1007,7 @@ fn schema_error_unknown_group_or_level() {
 
     // There is no "safe" level: the sources never support one.
     let safe = format!(
-        "{SLEEP}\n[topics.safety]\nlevel = \"safe\"\nsummary = \"x\"\nevidence = [{{ source = \"000\", quote = \"Soothing music can also be played.\" }}]\n"
+        "{SLEEP}\n[topics.safety]\nlevel = \"safe\"\n\n[[topics.safety.summary]]\nsay = \"Ask first.\"\ncite = [\"000: Soothing music can also be played.\"]\n"
     );
     let text = file_with(&safe);
     let p = problems(&text);
@@ -966,30 +1031,6 @@ fn schema_error_invalid_toml() {
     );
 }
 
-#[test]
-fn duplicate_topic_id() {
-    let second = r#"
-[[topics]]
-id = "sleep" # second
-title = "Rest"
-group = "mind"
-aliases = ["nap", "dozing", "siesta"]
-
-[topics.benefits]
-summary = "Rest."
-evidence = [{ source = "000", quote = "Soothing music can also be played." }]
-"#;
-    let text = file_with(&format!("{SLEEP}{second}"));
-    let p = problems(&text);
-    assert_eq!(p.len(), 1, "{}", list(&p));
-    assert_problem(
-        &p,
-        line_of(&text, "# second"),
-        Some("sleep"),
-        "duplicate topic id `sleep`",
-    );
-}
-
 fn rest_topic(id: &str, title: &str, aliases: &str) -> String {
     format!(
         r#"
@@ -999,11 +1040,24 @@ title = "{title}"
 group = "mind"
 aliases = [{aliases}]
 
-[topics.benefits]
-summary = "Rest."
-evidence = [{{ source = "000", quote = "Soothing music can also be played." }}]
+[[topics.benefits.summary]]
+say = "One source says soothing music can be played."
+cite = ["000: Soothing music can also be played."]
 "#
     )
+}
+
+#[test]
+fn duplicate_topic_id() {
+    let second = rest_topic("sleep", "Rest", r#""nap", "dozing", "siesta""#)
+        .replace("id = \"sleep\"", "id = \"sleep\" # second");
+    let text = file_with(&format!("{SLEEP}{second}"));
+    assert_only(
+        &text,
+        "# second",
+        Some("sleep"),
+        "duplicate topic id `sleep`",
+    );
 }
 
 #[test]
@@ -1012,11 +1066,9 @@ fn an_alias_shared_by_two_topics() {
         "{SLEEP}{}",
         rest_topic("rest", "Rest", r#""nap", "Insomnia", "siesta""#)
     ));
-    let p = problems(&text);
-    assert_eq!(p.len(), 1, "{}", list(&p));
-    assert_problem(
-        &p,
-        line_of(&text, "\"nap\""),
+    assert_only(
+        &text,
+        "\"nap\"",
         Some("rest"),
         "alias `insomnia` is also used by topic `sleep`",
     );
@@ -1049,29 +1101,48 @@ fn an_id_or_title_clashing_with_another_topics_alias() {
     );
 }
 
+// ----- provenance: one test per rule
+
+const SLEEP_CITE: &str = r#""000: It can also help people that are having trouble sleeping.""#;
+
 #[test]
-fn a_quote_not_in_its_source() {
-    // Case matters, a quote from another document doesn't count, and a
-    // paraphrase is not a quote.
-    for (quote, source) in [
-        (
-            "it can also help people that are having trouble sleeping.",
-            "000",
-        ),
-        ("Relieves sleep loss/insomnia", "000"),
-        ("It helps people that have trouble sleeping.", "000"),
-    ] {
-        let text = minimal().replace(
-            r#"{ source = "000", quote = "It can also help people that are having trouble sleeping." }"#,
-            &format!(r#"{{ source = "{source}", quote = "{quote}" }}"#),
-        );
+fn rule_a_sentence_must_cite_or_be_advice() {
+    // No `cite` at all, and an empty list.
+    for cite in ["", "cite = []"] {
+        let text = minimal().replace(&format!("cite = [{SLEEP_CITE}]"), cite);
         let p = problems(&text);
         assert_eq!(p.len(), 1, "{}", list(&p));
         assert_problem(
             &p,
-            line_of(&text, quote),
+            line_of(&text, "say = \"One source says massage can help"),
             Some("sleep"),
-            "benefits: quote not found in source `000`",
+            "benefits summary cites nothing",
+        );
+        assert!(p[0].message.contains("[[advice]]"), "{}", p[0].message);
+    }
+    // A tip too.
+    let text = minimal().replace("cite = [\"000: Soothing music can also be played.\"]", "");
+    assert_only(&text, "Soothing music can help", None, "tip cites nothing");
+}
+
+#[test]
+fn rule_a_quote_must_be_verbatim_in_its_source() {
+    // Case matters, a quote from another document doesn't count, and a
+    // paraphrase is not a quote.
+    for (source, quote) in [
+        (
+            "000",
+            "it can also help people that are having trouble sleeping.",
+        ),
+        ("000", "Relieves sleep loss/insomnia"),
+        ("000", "It helps people that have trouble sleeping."),
+    ] {
+        let text = minimal().replace(SLEEP_CITE, &format!("\"{source}: {quote}\""));
+        assert_only(
+            &text,
+            &format!("{source}: {quote}"),
+            Some("sleep"),
+            "benefits summary: quote not found in source `000`",
         );
     }
 }
@@ -1079,35 +1150,314 @@ fn a_quote_not_in_its_source() {
 #[test]
 fn quotes_tolerate_only_whitespace_quote_marks_and_dashes() {
     // Doc 001 has a U+FFFD where a dash was lost, and curly apostrophes.
-    let quote = "benefits of massage therapy\u{2014}who wouldn't\n    want to lose themselves";
+    let quote = "001: benefits of massage therapy\u{2014}who wouldn't\n    want to lose themselves";
     let text = minimal().replace(
-        r#"quote = "It can also help people that are having trouble sleeping." }"#,
-        &format!(
-            r#"quote = "It can also help people that are having trouble sleeping." }},
-  {{ source = "001", quote = """{quote}""" }}"#
-        ),
+        &format!("cite = [{SLEEP_CITE}]"),
+        &format!("cite = [{SLEEP_CITE}, \"\"\"{quote}\"\"\"]"),
     );
-    let k =
-        Knowledge::from_toml(&text, ORIGIN, &SourceDir::Embedded).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(k.topics[0].benefits.as_ref().unwrap().evidence.len(), 2);
+    let text = text.replace(
+        "say = \"One source says massage can help",
+        "say = \"Two sources say massage can help",
+    );
+    let k = valid(&text);
+    assert_eq!(
+        k.topics[0].benefits.as_ref().unwrap().summary[0]
+            .cites()
+            .len(),
+        2
+    );
 }
 
 #[test]
-fn a_source_that_does_not_exist_in_evidence() {
+fn rule_a_citation_names_an_existing_source_before_a_colon() {
     for bad in ["009", "../000", ""] {
         let text = minimal().replace(
-            r#"{ source = "000", quote = "It can also help"#,
-            &format!(r#"{{ source = "{bad}", quote = "It can also help"#),
+            SLEEP_CITE,
+            &format!("\"{bad}: It can also help people that are having trouble sleeping.\""),
         );
-        let p = problems(&text);
-        assert_eq!(p.len(), 1, "{}", list(&p));
-        assert_problem(
-            &p,
-            line_of(&text, "It can also help people"),
+        assert_only(
+            &text,
+            "It can also help people",
             Some("sleep"),
-            &format!("benefits: source `{bad}` does not exist"),
+            &format!("benefits summary: source `{bad}` does not exist"),
         );
     }
+    let text = minimal().replace(
+        SLEEP_CITE,
+        "\"It can also help people that are having trouble sleeping.\"",
+    );
+    assert_only(
+        &text,
+        "It can also help people",
+        Some("sleep"),
+        "a citation is `\"000: verbatim words\"`",
+    );
+}
+
+#[test]
+fn rule_one_sentence_per_entry() {
+    let text = minimal().replace(
+        "say = \"One source lists relief from sleep loss.\"",
+        "say = \"One source lists relief from sleep loss. It also cures insomnia.\"",
+    );
+    assert_only(
+        &text,
+        "It also cures insomnia",
+        Some("sleep"),
+        "holds more than one sentence",
+    );
+}
+
+#[test]
+fn rule_the_number_of_sources_said_is_the_number_cited() {
+    for (say, message) in [
+        (
+            "Two sources say massage can help people who have trouble sleeping.",
+            "says 2 sources but cites 1",
+        ),
+        (
+            "All five sources say massage can help people who have trouble sleeping.",
+            "says 5 sources but cites 1",
+        ),
+        (
+            "Several sources say massage can help people who have trouble sleeping.",
+            "speaks of several sources but cites 1",
+        ),
+        (
+            "One source says massage can help, and another says it may relieve insomnia.",
+            "says 2 sources but cites 1",
+        ),
+    ] {
+        let text = minimal().replace(
+            "One source says massage can help people who have trouble sleeping.",
+            say,
+        );
+        assert_only(&text, say, Some("sleep"), message);
+    }
+    // Two documents named and two cited is fine.
+    let text = minimal()
+        .replace(
+            "One source says massage can help people who have trouble sleeping.",
+            "Two sources say massage can help people who have trouble sleeping.",
+        )
+        .replace(
+            &format!("cite = [{SLEEP_CITE}]"),
+            &format!("cite = [{SLEEP_CITE}, \"001: Relieves sleep loss/insomnia\"]"),
+        );
+    valid(&text);
+}
+
+#[test]
+fn rule_studies_or_research_only_where_a_quote_speaks_of_them() {
+    let say = "One source says studies show massage can help people who have trouble sleeping.";
+    let text = minimal().replace(
+        "One source says massage can help people who have trouble sleeping.",
+        say,
+    );
+    assert_only(&text, say, Some("sleep"), "mentions \"studies\"");
+    // With a quote that does speak of research, it passes.
+    let text = text
+        .replace(
+            &format!("cite = [{SLEEP_CITE}]"),
+            "cite = [\"003: Therapeutic massage, according to research, can help you fall asleep faster\"]",
+        );
+    valid(&text);
+}
+
+#[test]
+fn rule_a_benefit_is_never_bare_fact() {
+    let say = "Massage cures sleep loss.";
+    let text = minimal().replace("One source lists relief from sleep loss.", say);
+    assert_only(&text, say, Some("sleep"), "states a benefit as bare fact");
+    // A safety section may instruct.
+    let safety = format!(
+        "{SLEEP}\n[topics.safety]\nlevel = \"ask-first\"\n\n[[topics.safety.summary]]\nsay = \"Check with your doctor before any massage.\"\ncite = [\"000: You will want to check with your doctor before you schedule any massage appointments\"]\n"
+    );
+    valid(&file_with(&safety));
+}
+
+const ADVICE: &str = r#"
+[[advice]]
+id = "see-a-doctor"
+say = "New or lasting symptoms should be checked by a doctor."
+"#;
+
+/// The sleep topic with the advice lines `ids` from `advice_table`, and
+/// enough cited tips that one advice line stays under 15%.
+fn with_advice(advice_table: &str, ids: &str) -> String {
+    let more: String = (0..6).map(|_| TIP).collect();
+    format!("{}{more}", with_advice_only(advice_table, ids))
+}
+
+/// The same with only the minimal file's three cited sentences.
+fn with_advice_only(advice_table: &str, ids: &str) -> String {
+    let sleep = SLEEP.replace(
+        "aliases = [\"insomnia\", \"can't sleep\", \"trouble sleeping\"]\n",
+        &format!(
+            "aliases = [\"insomnia\", \"can't sleep\", \"trouble sleeping\"]\n\n[topics.benefits]\nadvice = [{ids}]\n"
+        ),
+    );
+    format!("{CAVEAT}\n{SOURCES}\n{advice_table}\n{sleep}\n{TIP}")
+}
+
+#[test]
+fn advice_is_shown_as_the_bots_own() {
+    let k = valid(&with_advice(
+        &format!("{ADVICE}\n[[advice]]\nid = \"unused\"\nsay = \"Drink water.\"\n"),
+        "\"see-a-doctor\"",
+    ));
+    let b = k.topics[0].benefits.as_ref().unwrap();
+    assert_eq!(b.advice.len(), 1);
+    assert!(b.advice[0].is_advice());
+    assert!(b.advice[0].cites().is_empty());
+    let json = serde_json::to_value(b).unwrap();
+    let last = json["sentences"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["advice"], true);
+    assert_eq!(last["place"], "advice");
+}
+
+#[test]
+fn rule_advice_never_attributes_to_sources_or_research() {
+    for (say, word) in [
+        (
+            "Studies show a doctor should check lasting symptoms.",
+            "studies",
+        ),
+        ("One source says to see a doctor.", "source"),
+        ("According to experts, see a doctor.", "according"),
+        ("Research supports seeing a doctor first.", "research"),
+    ] {
+        let table = ADVICE.replace(
+            "New or lasting symptoms should be checked by a doctor.",
+            say,
+        );
+        let text = with_advice(&table, "\"see-a-doctor\"");
+        assert_only(
+            &text,
+            say,
+            None,
+            &format!("advice `see-a-doctor` attributes to sources or research (\"{word}\")"),
+        );
+    }
+}
+
+#[test]
+fn rule_advice_must_be_a_named_line() {
+    let text = with_advice(ADVICE, "\"see-a-doctor\", \"drink-more\"");
+    assert_only(
+        &text,
+        "advice = [",
+        Some("sleep"),
+        "advice `drink-more` is not one of the [[advice]] lines",
+    );
+    let text = with_advice(&format!("{ADVICE}{ADVICE}"), "\"see-a-doctor\"");
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{}", list(&p));
+    assert!(
+        p[0].message.contains("duplicate advice id `see-a-doctor`"),
+        "{}",
+        list(&p)
+    );
+}
+
+#[test]
+fn rule_advice_stays_under_fifteen_percent() {
+    // Three cited sentences (summary, point, tip) and one advice line is
+    // 25%: too much of the bot's own voice.
+    let text = with_advice_only(ADVICE, "\"see-a-doctor\"");
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{}", list(&p));
+    assert!(
+        p[0].message
+            .contains("general advice is 1 of 4 sentences (25%)"),
+        "{}",
+        list(&p)
+    );
+    // With enough cited sentences beside it, the same line is fine.
+    valid(&with_advice(ADVICE, "\"see-a-doctor\""));
+    const { assert!(massage_bot::knowledge::MAX_ADVICE_SHARE <= 0.15) };
+}
+
+#[test]
+fn rule_an_excluded_claim_is_never_cited_except_to_say_sources_differ() {
+    let excluded = "\n[[excluded]]\nsource = \"003\"\nquote = \"If you catch a cold or other minor illnesses, therapeutic massage may be beneficial.\"\nreason = \"Conflicts with doc 004, which lists infectious diseases.\"\n";
+    let cold = r#"
+[[topics]]
+id = "colds"
+title = "Colds"
+group = "conditions"
+aliases = ["cold", "flu", "virus"]
+
+[topics.safety]
+level = "avoid"
+
+[[topics.safety.summary]]
+say = "One source may say massage helps with a cold."
+cite = ["003: If you catch a cold or other minor illnesses, therapeutic massage may be beneficial."]
+"#;
+    let text = format!("{}{excluded}", file_with(&format!("{SLEEP}{cold}")));
+    assert_only(
+        &text,
+        "003: If you catch a cold",
+        Some("colds"),
+        "cites an excluded claim of source `003`",
+    );
+    // Part of the excluded sentence is still the excluded claim.
+    let text = text.replace(
+        "003: If you catch a cold or other minor illnesses, therapeutic massage may be beneficial.",
+        "003: therapeutic massage may be beneficial",
+    );
+    assert_only(
+        &text,
+        "003: therapeutic massage may be beneficial",
+        Some("colds"),
+        "cites an excluded claim",
+    );
+    // In `differ`, citing it says that a source claims it: allowed.
+    let differ = cold.replace(
+        "[[topics.safety.summary]]\nsay = \"One source may say massage helps with a cold.\"",
+        "[[topics.safety.summary]]\nsay = \"One source lists infectious diseases.\"\ncite = [\"004: Infectious diseases\"]\n\n[[topics.safety.differ]]\nsay = \"One source says massage may help with a cold, while another lists infectious diseases, and this answer follows the cautious one.\"",
+    )
+    .replace(
+        "cite = [\"003: If you catch a cold or other minor illnesses, therapeutic massage may be beneficial.\"]",
+        "cite = [\"003: If you catch a cold or other minor illnesses, therapeutic massage may be beneficial.\", \"004: Infectious diseases\"]",
+    );
+    let k = valid(&format!(
+        "{}{excluded}",
+        file_with(&format!("{SLEEP}{differ}"))
+    ));
+    let s = k.topics[1].safety.as_ref().unwrap();
+    assert!(s.section.differ_text().unwrap().contains("cautious"));
+}
+
+#[test]
+fn rule_a_section_needs_a_summary() {
+    let topic = r#"
+[[topics]]
+id = "heart"
+title = "Heart conditions"
+group = "conditions"
+aliases = ["cardiac", "heart disease", "heart problems"]
+
+[topics.safety]
+level = "avoid"
+
+[[topics.safety.points]]
+say = "Avoid massage unless your doctor agrees."
+cite = ["000: Heart conditions and problems with blood vessels make it unsafe for you to get a massage."]
+"#;
+    let text = file_with(&format!("{SLEEP}{topic}"));
+    assert_only(
+        &text,
+        "id = \"heart\"",
+        Some("heart"),
+        "safety section has no summary sentence",
+    );
 }
 
 #[test]
@@ -1116,11 +1466,9 @@ fn a_source_file_that_does_not_exist() {
         "\n[[topics]]",
         "\n[[sources]]\nid = \"005\"\nfile = \"nowhere.txt\"\ntitle = \"Missing\"\n\n[[topics]]",
     );
-    let p = problems(&text);
-    assert_eq!(p.len(), 1, "{}", list(&p));
-    assert_problem(
-        &p,
-        line_of(&text, "nowhere.txt"),
+    assert_only(
+        &text,
+        "nowhere.txt",
         None,
         "source `005`: document `nowhere.txt` does not exist",
     );
@@ -1148,9 +1496,9 @@ title = "Stretching"
 group = "body"
 aliases = ["stretch", "limber", "supple"]
 
-[topics.benefits]
-summary = "Stretching feels good."
-evidence = [{ source = "005", quote = "Gentle stretching after a walk feels good." }]
+[[topics.benefits.summary]]
+say = "One source says stretching after a walk can feel good."
+cite = ["005: Gentle stretching after a walk feels good."]
 "#;
     // A valid file with an extra source beside it loads.
     let good = format!("{CAVEAT}\n{SOURCES}{extra}\n{SLEEP}{cite_extra}\n{TIP}");
@@ -1214,9 +1562,7 @@ fn missing_or_empty_caveat() {
     assert_problem(&p, 1, None, "missing `caveat`");
 
     let text = minimal().replace(CAVEAT, "caveat = \"   \"");
-    let p = problems(&text);
-    assert_eq!(p.len(), 1, "{}", list(&p));
-    assert_problem(&p, line_of(&text, "caveat ="), None, "caveat is empty");
+    assert_only(&text, "caveat =", None, "caveat is empty");
 }
 
 #[test]
@@ -1229,11 +1575,9 @@ fn invalid_topic_ids() {
         "a-very-long-topic-id-that-is-too-long",
     ] {
         let text = file_with(&SLEEP.replace("id = \"sleep\"", &format!("id = \"{bad}\"")));
-        let p = problems(&text);
-        assert_eq!(p.len(), 1, "{bad}: {}", list(&p));
-        assert_problem(
-            &p,
-            line_of(&text, &format!("id = \"{bad}\"")),
+        assert_only(
+            &text,
+            &format!("id = \"{bad}\""),
             Some(bad),
             &format!("invalid topic id `{bad}`"),
         );
@@ -1242,39 +1586,34 @@ fn invalid_topic_ids() {
 
 #[test]
 fn texts_too_long_for_discord() {
+    let long = |n: usize, c: &str| format!("One source may {}", c.repeat(n - 15));
     // At the limit is fine.
     let ok = minimal()
         .replace(
-            "summary = \"Massage can help people who have trouble sleeping.\"",
-            &format!("summary = \"{}\"", "a".repeat(900)),
+            "One source says massage can help people who have trouble sleeping.",
+            &long(900, "a"),
         )
         .replace(
             "title = \"Sleep\"",
             &format!("title = \"{}\"", "S".repeat(70)),
         );
-    Knowledge::from_toml(&ok, ORIGIN, &SourceDir::Embedded).unwrap_or_else(|e| panic!("{e}"));
+    valid(&ok);
 
-    let summary = "s".repeat(901);
-    let point = "p".repeat(1000);
+    let summary = long(901, "s");
+    let point = long(1000, "p");
     let title = "T".repeat(71);
     let alias = "x".repeat(61);
-    let tip = "t".repeat(901);
+    let tip = long(901, "t");
     let caveat = "c".repeat(601);
     let text = minimal()
         .replace(
-            "summary = \"Massage can help people who have trouble sleeping.\"",
-            &format!("summary = \"{summary}\""),
+            "One source says massage can help people who have trouble sleeping.",
+            &summary,
         )
-        .replace(
-            "points = [\"Helps you relax.\"]",
-            &format!("points = [\"{point}\"]"),
-        )
+        .replace("One source lists relief from sleep loss.", &point)
         .replace("title = \"Sleep\"", &format!("title = \"{title}\""))
         .replace("\"can't sleep\"", &format!("\"{alias}\""))
-        .replace(
-            "text = \"Take five slow breaths.\"",
-            &format!("text = \"{tip}\""),
-        )
+        .replace("Soothing music can help you relax, one source says.", &tip)
         .replace(CAVEAT, &format!("caveat = \"{caveat}\""));
     let p = problems(&text);
     assert_eq!(p.len(), 6, "{}", list(&p));
@@ -1318,7 +1657,7 @@ fn texts_too_long_for_discord() {
 }
 
 #[test]
-fn a_safety_section_without_evidence_and_other_topic_problems() {
+fn other_topic_problems() {
     let topic = r#"
 [[topics]]
 id = "heart"
@@ -1329,7 +1668,10 @@ related = ["sleep", "heart", "nowhere"]
 
 [topics.safety]
 level = "avoid"
-summary = "Avoid massage unless your doctor agrees."
+
+[[topics.safety.summary]]
+say = "Avoid massage unless your doctor agrees."
+cite = ["000: Heart conditions and problems with blood vessels make it unsafe for you to get a massage."]
 
 [[topics]]
 id = "empty"
@@ -1339,14 +1681,11 @@ aliases = ["nothing", "void", "blank"]
 "#;
     let text = file_with(&format!("{SLEEP}{topic}"));
     let p = problems(&text);
-    assert_eq!(p.len(), 4, "{}", list(&p));
+    assert_eq!(p.len(), 3, "{}", list(&p));
     let heart = Some("heart");
     let related = line_of(&text, "related =");
     assert_problem(&p, related, heart, "a topic cannot be related to itself");
     assert_problem(&p, related, heart, "related topic `nowhere` does not exist");
-    assert!(p
-        .iter()
-        .any(|x| x.topic.as_deref() == heart && x.message == "safety section cites no evidence"));
     assert_problem(
         &p,
         line_of(&text, "id = \"empty\""),
@@ -1361,11 +1700,9 @@ fn an_exclusion_must_quote_its_source() {
         "{}\n[[excluded]]\nsource = \"002\"\nquote = \"Osteoporosis makes bones denser.\"\nreason = \"False.\"\n",
         minimal()
     );
-    let p = problems(&text);
-    assert_eq!(p.len(), 1, "{}", list(&p));
-    assert_problem(
-        &p,
-        line_of(&text, "makes bones denser"),
+    assert_only(
+        &text,
+        "makes bones denser",
         None,
         "excluded: quote not found in source `002`",
     );
@@ -1381,12 +1718,12 @@ group = "mind"
 aliases = ["insomnia", "can't sleep", "trouble sleeping"]
 related = ["dreams"]
 
-[topics.benefits]
-summary = "Massage can help people who have trouble sleeping."
-evidence = [
-  { source = "000", quote = "It can also help people that are having trouble sleeping." },
-  { source = "000", quote = "Massage cures insomnia." },
-  { source = "042", quote = "Relieves sleep loss/insomnia" },
+[[topics.benefits.summary]]
+say = "Two sources say massage can help people who have trouble sleeping."
+cite = [
+  "000: It can also help people that are having trouble sleeping.",
+  "000: Massage cures insomnia.",
+  "042: Relieves sleep loss/insomnia",
 ]
 
 [[topics]]
@@ -1403,8 +1740,10 @@ aliases = ["siesta", "insomnia", "dozing"]
 
 [topics.safety]
 level = "caution"
-summary = "Ask first."
-evidence = [{ source = "004", quote = "Phlebitis" }]
+
+[[topics.safety.summary]]
+say = "Ask first."
+cite = ["004: Phlebitis"]
 
 [[topics]]
 id = "naps"
@@ -1412,13 +1751,12 @@ title = "More naps"
 group = "mind"
 aliases = ["catnap", "snooze", "forty winks"]
 
-[topics.benefits]
-summary = "Naps."
-evidence = [{ source = "000", quote = "Soothing music can also be played." }]
+[[topics.benefits.summary]]
+say = "Naps are good."
 "#;
-    let long_tip = "z".repeat(950);
+    let long_tip = format!("One source may {}", "z".repeat(935));
     let text = format!(
-        "{SOURCES}\n{topics}\n[[tips]]\ntext = \"{long_tip}\"\n\n[[tips]]\ntext = \"Fine.\"\nevidence = [{{ source = \"003\", quote = \"Massage is magic.\" }}]\n"
+        "{SOURCES}\n{topics}\n[[tips]]\nsay = \"{long_tip}\"\ncite = [\"000: Soothing music can also be played.\"]\n\n[[tips]]\nsay = \"Fine, one source says.\"\ncite = [\"003: Massage is magic.\"]\n"
     );
     let p = problems(&text);
     // `line_of` wants a unique line: find the second `id = "naps"` by hand.
@@ -1440,12 +1778,12 @@ evidence = [{ source = "000", quote = "Soothing music can also be played." }]
         (
             line_of(&text, "Massage cures insomnia."),
             Some("sleep"),
-            "benefits: quote not found in source `000`",
+            "benefits summary: quote not found in source `000`",
         ),
         (
-            line_of(&text, "\"042\""),
+            line_of(&text, "\"042"),
             Some("sleep"),
-            "benefits: source `042` does not exist",
+            "benefits summary: source `042` does not exist",
         ),
         (
             line_of(&text, "id = \"Rest\""),
@@ -1462,6 +1800,11 @@ evidence = [{ source = "000", quote = "Soothing music can also be played." }]
             line_of(&text, "\"siesta\", \"insomnia\""),
             Some("naps"),
             "alias `insomnia` is also used by topic `sleep`",
+        ),
+        (
+            line_of(&text, "Naps are good."),
+            Some("naps"),
+            "benefits summary cites nothing",
         ),
         (line_of(&text, &long_tip), None, "tip is 950 characters"),
         (
@@ -1511,12 +1854,415 @@ fn aliases_that_clash_or_cannot_match_as_the_matcher_sees_them_are_rejected() {
     // Valid as text...
     assert!(Knowledge::load(&path).is_ok());
     // ...but not for the matcher.
-    let err = massage_bot::engine::Engine::load(Some(&path))
-        .unwrap_err()
-        .to_string();
+    let err = Engine::load(Some(&path)).unwrap_err().to_string();
     assert!(
         err.contains("alias `insomnias`") && err.contains("topic `sleep`"),
         "{err}"
     );
     assert!(err.contains("alias `the` has only stopwords"), "{err}");
+}
+
+// ---------------------------------------------------------------- 5. review findings
+
+fn engine() -> Engine {
+    Engine::new(shipped())
+}
+
+/// Every sentence of the knowledge with its owner: topics and tips.
+fn all_sentences(k: &Knowledge) -> Vec<(String, &Sentence)> {
+    let mut v: Vec<(String, &Sentence)> = Vec::new();
+    for t in &k.topics {
+        for s in topic_sentences(t) {
+            v.push((format!("topic `{}`", t.id), s));
+        }
+    }
+    for (i, tip) in k.tips.iter().enumerate() {
+        v.push((format!("tip #{}", i + 1), &tip.sentence));
+    }
+    v
+}
+
+/// The whole text of a reply, lower-cased, with the quotes behind it.
+fn reply_text(e: &Engine, query: &str) -> (massage_bot::reply::Reply, String) {
+    let r = e.answer(&Request::parse(query));
+    let text = render::text(&r).to_lowercase();
+    (r, text)
+}
+
+/// Medically wrong: osteoporosis does not make joints stiff, and the
+/// flexibility answer no longer says it does.
+#[test]
+fn finding_flexibility_names_no_condition_behind_stiff_joints() {
+    let k = shipped();
+    for text in topic_texts(topic(&k, "flexibility")) {
+        let lower = text.to_lowercase();
+        for word in ["osteoporosis", "arthritis", "stiff"] {
+            assert!(!lower.contains(word), "flexibility says `{word}`: {text}");
+        }
+    }
+}
+
+/// Conditions no source names were attributed to a source (varicose
+/// veins, blood clots). Now what a sentence says a source says names a
+/// condition only when the quotes it cites name it too ("Ask your doctor
+/// if you have high blood pressure: one source advises checking with your
+/// doctor" attributes only the advice).
+#[test]
+fn finding_a_sentence_names_a_condition_only_if_its_quotes_do() {
+    let k = shipped();
+    let conditions = [
+        "varicose",
+        "clot",
+        "thrombosis",
+        "phlebitis",
+        "osteoporosis",
+        "arthritis",
+        "fibromyalgia",
+        "cancer",
+        "pregnan",
+        "diabetes",
+        "blood pressure",
+        "infectious",
+        // "post-surgical" backs "surgery".
+        "surg",
+    ];
+    let mut failures = Vec::new();
+    for (owner, s) in all_sentences(&k) {
+        if s.is_advice() {
+            continue;
+        }
+        let lower = s.text.to_lowercase();
+        let Some(at) = lower.find("source") else {
+            continue;
+        };
+        let text = &lower[at..];
+        let quotes: String = s
+            .cites()
+            .iter()
+            .map(|c| c.quote.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        for c in conditions {
+            if text.contains(c) && !quotes.contains(c) {
+                failures.push(format!(
+                    "{owner}: names `{c}` but its quotes do not: {}",
+                    s.text
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    for (_, text) in all_texts(&k) {
+        assert!(!text.to_lowercase().contains("varicose"), "{text}");
+        assert!(!text.to_lowercase().contains("blood clot"), "{text}");
+    }
+}
+
+/// "/safe poor circulation" said the sources make no safety statement
+/// while two of them warn about blood-vessel problems.
+#[test]
+fn finding_poor_circulation_gets_the_blood_vessel_warning() {
+    let e = engine();
+    for q in [
+        "/safe poor circulation",
+        "is massage safe for bad circulation",
+        "/safe circulation",
+    ] {
+        let (r, text) = reply_text(&e, q);
+        assert!(r.safety.is_some(), "{q}: {text}");
+        assert!(!r.warnings.is_empty(), "{q}: {text}");
+        assert!(!text.contains("no safety note"), "{q}: {text}");
+        assert!(!text.contains("no safety statement"), "{q}: {text}");
+        assert!(
+            text.contains("blood vessels") || text.contains("phlebitis"),
+            "{q}: {text}"
+        );
+        let sources: Vec<&str> = r.sources.iter().map(|s| s.id.as_str()).collect();
+        assert!(sources.contains(&"000"), "{q}: {sources:?}");
+    }
+}
+
+/// "/benefits cancer" said "the sources describe no benefit" and then
+/// "sources differ". Now it says it has only a safety note, and the
+/// difference it names is the excluded fatigue claim.
+#[test]
+fn finding_cancer_and_infections_do_not_contradict_themselves() {
+    let e = engine();
+    for id in ["cancer", "infections"] {
+        let r = e.answer_topic(Intent::Benefits, id);
+        let text = render::text(&r).to_lowercase();
+        assert!(!text.contains("describe no benefit"), "{id}: {text}");
+        assert!(
+            text.contains("i have no benefits of massage to tell you about"),
+            "{id}: {text}"
+        );
+        assert!(r.safety.is_some(), "{id}: the warning is shown in full");
+    }
+}
+
+/// The medications summary added "with massage" to 002's NSAID sentence.
+#[test]
+fn finding_medications_summary_does_not_add_with_massage() {
+    let k = shipped();
+    let s = &topic(&k, "medications").safety.as_ref().unwrap().section;
+    let summary = s.summary_text().to_lowercase();
+    assert!(summary.contains("nsaid"), "{summary}");
+    assert!(!summary.contains("with massage"), "{summary}");
+}
+
+/// Immunity said two sources report studies (only 000 does); sleep said
+/// "research cited by one source" (003 cites none). A sentence speaks of
+/// studies or research only when its own quote does.
+#[test]
+fn finding_studies_and_research_are_only_where_a_quote_has_them() {
+    let k = shipped();
+    let mut failures = Vec::new();
+    for (owner, s) in all_sentences(&k) {
+        let text = s.text.to_lowercase();
+        if ["stud", "research", "trial", "evidence"]
+            .iter()
+            .any(|w| text.contains(w))
+        {
+            let backed = s.cites().iter().any(|c| {
+                let q = c.quote.to_lowercase();
+                ["stud", "research", "shown", "proven", "findings"]
+                    .iter()
+                    .any(|w| q.contains(w))
+            });
+            if !backed {
+                failures.push(format!("{owner}: {}", s.text));
+            }
+        }
+        assert!(!text.contains("research cited by"), "{owner}: {}", s.text);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let immunity = topic(&k, "immunity").benefits.as_ref().unwrap();
+    for (_, s) in immunity.sentences() {
+        let t = s.text.to_lowercase();
+        assert!(
+            !(t.contains("two sources") && t.contains("stud")),
+            "{}",
+            s.text
+        );
+    }
+}
+
+/// Stress: 004 says "perhaps the most prevalent", not "the most common".
+#[test]
+fn finding_stress_keeps_the_sources_perhaps() {
+    let k = shipped();
+    for text in topic_texts(topic(&k, "stress")) {
+        let lower = text.to_lowercase();
+        if lower.contains("most common") || lower.contains("most prevalent") {
+            assert!(lower.contains("perhaps"), "{text}");
+        }
+        assert!(!lower.contains("the most common problem"), "{text}");
+    }
+}
+
+/// Medical conditions said "the others advise checking with your doctor"
+/// when only 000 does.
+#[test]
+fn finding_medical_conditions_credits_one_source_with_the_doctor_advice() {
+    let k = shipped();
+    let s = &topic(&k, "medical-conditions")
+        .safety
+        .as_ref()
+        .unwrap()
+        .section;
+    for (_, sentence) in s.sentences() {
+        let t = sentence.text.to_lowercase();
+        assert!(!t.contains("the others"), "{}", sentence.text);
+        if t.contains("checking with your doctor") {
+            let doctor_quotes: Vec<&str> = sentence
+                .cites()
+                .iter()
+                .filter(|c| c.quote.to_lowercase().contains("check with your doctor"))
+                .map(|c| c.source.as_str())
+                .collect();
+            assert_eq!(doctor_quotes, ["000"], "{}", sentence.text);
+        }
+    }
+}
+
+/// Benefits stated as bare fact ("Strengthens the immune system").
+#[test]
+fn finding_no_benefit_is_stated_as_bare_fact() {
+    let k = shipped();
+    for bare in [
+        "strengthens the immune system",
+        "increases physical performance",
+        "softens and relaxes injured muscles",
+        "lower dependence on medication",
+        "less dependence on medication",
+    ] {
+        for (owner, s) in all_sentences(&k) {
+            let t = s.text.to_lowercase();
+            assert!(!t.starts_with(bare), "{owner}: {}", s.text);
+        }
+    }
+}
+
+/// Replies relied on a source without listing it: pregnancy benefits
+/// stated 000's qualified-therapist rule listing only 001, and safety
+/// replies used 002's "tell your therapist" without 002.
+#[test]
+fn finding_replies_list_every_source_they_rely_on() {
+    let e = engine();
+    let (r, text) = reply_text(&e, "/benefits pregnancy");
+    assert!(text.contains("qualified"), "{text}");
+    assert!(r.sources.iter().any(|s| s.id.as_str() == "000"), "{text}");
+    for t in &e.knowledge().topics {
+        for side in [Intent::Benefits, Intent::Safe] {
+            let r = e.answer_topic(side, t.id.as_str());
+            let said = e.said(&r.shown);
+            let gaps = massage_bot::validate::provenance_gaps(&r, &said);
+            assert!(gaps.is_empty(), "{} {side:?}: {gaps:?}", t.id);
+            for s in &said {
+                let lower = s.text.to_lowercase();
+                if lower.contains("tell the therapist") || lower.contains("tell your therapist") {
+                    match &s.basis {
+                        Basis::Advice => {}
+                        Basis::Sources(q) => assert!(
+                            q.iter()
+                                .all(|q| r.sources.iter().any(|x| x.id == q.source.id)),
+                            "{}: {}",
+                            t.id,
+                            s.text
+                        ),
+                        Basis::Own => panic!("{}: {}", t.id, s.text),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Words for situations the sources warn about led to a plain benefits
+/// answer. Now the warning leads.
+#[test]
+fn finding_warning_words_lead_with_a_warning() {
+    let e = engine();
+    for words in [
+        "inflammation",
+        "a weak immune system",
+        "an open wound",
+        "stitches",
+        "a sports injury",
+        "a torn muscle",
+        "a premature baby",
+        "blood thinners",
+    ] {
+        for q in [
+            format!("can massage help with {words}?"),
+            format!("/benefits {words}"),
+        ] {
+            let (r, text) = reply_text(&e, &q);
+            assert!(
+                r.safety.is_some() && !r.warnings.is_empty(),
+                "{q}: no warning leads: {text}"
+            );
+        }
+    }
+}
+
+/// Sweeping claims that were neither excluded nor cited.
+#[test]
+fn finding_sweeping_claims_are_excluded_with_a_reason() {
+    let k = shipped();
+    for (doc, fragment) in [
+        ("002", "well-trained practitioner"),
+        ("004", "many experts have concluded"),
+        ("003", "hormone production will be balanced"),
+        ("000", "recover from surgery"),
+    ] {
+        let x = k
+            .excluded
+            .iter()
+            .find(|x| x.source.as_str() == doc && x.quote.to_lowercase().contains(fragment))
+            .unwrap_or_else(|| panic!("{doc}: `{fragment}` is not excluded"));
+        assert!(!x.reason.trim().is_empty());
+        for (owner, c) in all_cites(&k) {
+            assert!(
+                !c.quote.to_lowercase().contains(fragment),
+                "{owner} cites the excluded `{fragment}`"
+            );
+        }
+    }
+}
+
+/// Osteoporosis needs gentle pressure: by the file's own definitions its
+/// level is caution.
+#[test]
+fn finding_osteoporosis_is_caution() {
+    let k = shipped();
+    let s = topic(&k, "osteoporosis").safety.as_ref().unwrap();
+    assert_eq!(s.level, SafetyLevel::Caution);
+}
+
+/// A skin tip dropped 004's contraindication of massage as a whole.
+#[test]
+fn finding_the_skin_tip_keeps_the_whole_massage_contraindication() {
+    let k = shipped();
+    let skin: Vec<&Sentence> = k
+        .tips
+        .iter()
+        .map(|t| &t.sentence)
+        .filter(|s| s.text.to_lowercase().contains("skin"))
+        .collect();
+    assert!(!skin.is_empty());
+    for s in skin {
+        let t = s.text.to_lowercase();
+        if t.contains("rash") || t.contains("skin condition") {
+            assert!(t.contains("not recommended at all"), "{}", s.text);
+            assert!(
+                s.cites().iter().any(|c| c.source.as_str() == "004"),
+                "{}",
+                s.text
+            );
+        }
+    }
+}
+
+/// Depression offered weekly massage for severe depression with no word
+/// about getting help; the advice shows in full and in brief replies.
+#[test]
+fn finding_depression_says_to_get_help() {
+    let e = engine();
+    let help = "talk to your doctor or a mental health professional";
+    let (_, full) = reply_text(&e, "/benefits depression");
+    assert!(full.contains(help), "{full}");
+    // Brief, as the second topic of a question.
+    let (r, text) = reply_text(&e, "can massage help my back pain and my depression?");
+    assert!(
+        r.topics.iter().any(|t| t.as_str() == "depression"),
+        "{text}"
+    );
+    assert!(text.contains(help), "{text}");
+    // It is the bot's own advice, and shown as such.
+    let advice = e.said(&r.shown);
+    assert!(advice
+        .iter()
+        .any(|s| s.text.to_lowercase().contains(help) && s.basis == Basis::Advice));
+}
+
+/// /about said "I cite which ones say so" and "I don't guess". It now says
+/// what is true and how to check it.
+#[test]
+fn finding_about_says_what_is_true() {
+    let e = engine();
+    let about = render::text(&e.answer(&Request::About));
+    for wrong in ["I cite which ones", "I don't guess"] {
+        assert!(!about.contains(wrong), "{about}");
+    }
+    for right in [
+        "verbatim quote",
+        "my own general safety advice",
+        "Quotes",
+        "ask --quotes",
+    ] {
+        assert!(about.contains(right), "`{right}`: {about}");
+    }
+    let not_covered = render::text(&e.answer(&Request::parse("what is the capital of france")));
+    assert!(!not_covered.contains("I don't guess"), "{not_covered}");
 }

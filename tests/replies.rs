@@ -4,6 +4,7 @@
 use massage_bot::engine::{Engine, Request};
 use massage_bot::render::{self, limits, Card};
 use massage_bot::reply::{Intent, Kind, Reply};
+use massage_bot::validate;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
@@ -48,6 +49,10 @@ fn check(reply: &Reply) {
     for bad in ["http://", "https://"] {
         assert!(!reply.query.contains(bad), "echo links: {}", reply.query);
     }
+    // Every sentence the quotes would show is one the reply says, and its
+    // sources are listed.
+    let gaps = validate::provenance_gaps(reply, &engine().said(&reply.shown));
+    assert!(gaps.is_empty(), "{gaps:?}: {text}");
 }
 
 /// The links the crisis file itself gives.
@@ -181,7 +186,7 @@ fn missing_safety_information_is_never_presented_as_safe() {
             None => {
                 assert_eq!(reply.kind, Kind::NoSection, "{}", topic.id);
                 assert!(
-                    text.contains("does not mean it is safe"),
+                    text.contains("does not mean massage is safe for you"),
                     "{}: {text}",
                     topic.id
                 );
@@ -199,7 +204,6 @@ fn missing_safety_information_is_never_presented_as_safe() {
         }
         // "safe" only ever appears negated or in a command name.
         let cleaned = text
-            .replace("does not mean it is safe", "")
             .replace("does not mean massage is safe", "")
             .replace("/safe", "");
         assert!(
@@ -299,5 +303,29 @@ fn examples_from_the_issue() {
     ] {
         let r = e.answer(&Request::Benefits(typo.into()));
         assert!(r.topic.is_some(), "{typo}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Questions about two or three topics at once: the combined reply
+    /// still lists every source its sentences cite.
+    #[test]
+    fn multi_topic_replies_keep_their_provenance(
+        picks in prop::collection::vec(0usize..1000, 2..4),
+        safe in any::<bool>(),
+    ) {
+        let topics = &engine().knowledge().topics;
+        let names: Vec<String> = picks
+            .iter()
+            .map(|i| topics[i % topics.len()].title.to_lowercase())
+            .collect();
+        let q = if safe {
+            format!("is massage ok with {}?", names.join(" and "))
+        } else {
+            format!("can massage help {}?", names.join(" and "))
+        };
+        check(&engine().answer(&Request::Ask(q)));
     }
 }

@@ -423,6 +423,10 @@ fn assert_tip_post(post: &RecordedRequest, guild: u64, day: NaiveDate) {
     );
     assert_eq!(b["enforce_nonce"], json!(true), "{b:#}");
     assert_no_pings(b);
+    // The quotes behind the tip are one click away.
+    let ids = support::button_ids(b);
+    assert_eq!(ids.len(), 1, "one Quotes button: {b:#}");
+    assert!(ids[0].starts_with("q1:"), "{ids:?}");
     assert!(b["content"].is_null() || b["content"] == "", "{b:#}");
 }
 

@@ -122,10 +122,11 @@ fn a_risky_condition_leads_with_its_warning_and_the_rest_is_answered() {
     assert_eq!(ids(&r.topics), ["pregnancy", "back-pain"]);
     assert_eq!(ids(&r.warnings), ["pregnancy"]);
     // The warning comes first, the back-pain answer after it.
-    assert_eq!(r.summary, pregnancy.summary);
+    let warning_text = pregnancy.section.summary_text();
+    assert_eq!(r.summary, warning_text);
     assert!(r.more.iter().any(|p| p.topic.id.as_str() == "back-pain"));
     let text = render::text(&r);
-    let warning = text.find(&pregnancy.summary).expect("warning shown");
+    let warning = text.find(&warning_text).expect("warning shown");
     let back = text.find("Back pain — benefits").expect("back pain shown");
     assert!(warning < back, "{text}");
 
@@ -139,7 +140,7 @@ fn a_risky_condition_leads_with_its_warning_and_the_rest_is_answered() {
         (Some("osteoporosis"), Some(Intent::Safe))
     );
     assert!(ids(&r.warnings).contains(&"osteoporosis"));
-    assert!(!render::text(&r).contains("make no safety statement"));
+    assert!(!render::text(&r).contains("no safety note"));
 
     let r = ask("my back is killing me, oh and im 34 weeks lol. worth booking a massage?");
     assert!(ids(&r.warnings).contains(&"pregnancy"));
@@ -168,8 +169,13 @@ fn blood_thinners_get_an_honest_note_not_the_nsaid_text() {
     assert!(r
         .summary
         .contains("say nothing specific about blood thinners"));
-    assert!(r.summary.contains("doctor"));
+    assert!(
+        r.advice.iter().any(|a| a.contains("doctor")),
+        "{:?}",
+        r.advice
+    );
     assert!(!r.summary.contains("NSAID"), "{}", r.summary);
+    assert!(!render::text(&r).contains("NSAID"), "{}", render::text(&r));
     // The NSAIDs themselves are what the sources name.
     let r = ask("took 2 advil before my appt, is that ok");
     assert_eq!(topic(&r), Some("medications"));

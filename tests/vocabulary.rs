@@ -12,7 +12,14 @@ fn shipped() -> Knowledge {
 }
 
 fn vocabulary_problems(text: &str) -> Vec<Problem> {
-    match Vocabulary::from_toml(text, "vocab.toml", &shipped().topics, UnknownTopics::Reject) {
+    let k = shipped();
+    match Vocabulary::from_toml(
+        text,
+        "vocab.toml",
+        &k.topics,
+        &k.advice,
+        UnknownTopics::Reject,
+    ) {
         Ok(_) => panic!("expected problems:\n{text}"),
         Err(KnowledgeError::Invalid { problems, .. }) => problems,
         Err(e) => panic!("unexpected error: {e}"),
@@ -92,12 +99,21 @@ fn the_shipped_vocabulary_is_reviewed_data() {
         .iter()
         .find(|t| t.words.iter().any(|w| w == "warfarin"))
         .expect("warfarin is in the vocabulary");
-    let note = thinners.note.as_deref().expect("a note");
+    let note = thinners.note.as_ref().expect("a note");
     assert!(
-        note.contains("nothing specific") && note.contains("doctor"),
-        "{note}"
+        thinners.warn,
+        "blood thinners lead with the medicines warning"
     );
-    assert!(!note.contains("NSAID"));
+    assert_eq!(note.about, "blood thinners");
+    assert!(
+        note.framing().contains("nothing specific"),
+        "{}",
+        note.framing()
+    );
+    let advice: Vec<&str> = note.advice.iter().map(|s| s.text.as_str()).collect();
+    assert!(advice.iter().any(|a| a.contains("doctor")), "{advice:?}");
+    assert!(note.advice.iter().all(|s| s.is_advice()));
+    assert!(!advice.iter().any(|a| a.contains("NSAID")));
 }
 
 #[test]

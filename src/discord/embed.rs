@@ -5,6 +5,8 @@ use serenity::all::{
     CreateMessage, EditInteractionResponse,
 };
 
+use super::buttons;
+use crate::engine::Engine;
 use crate::render::Card;
 use crate::reply::Reply;
 
@@ -28,12 +30,21 @@ pub fn embed(reply: &Reply) -> CreateEmbed {
     e
 }
 
-/// An interaction reply: public for answers, ephemeral otherwise.
-pub fn response(reply: &Reply) -> CreateInteractionResponseMessage {
+/// An interaction reply: public for answers, ephemeral otherwise, with
+/// the Quotes button when it states anything from the sources.
+pub fn response(reply: &Reply, engine: &Engine) -> CreateInteractionResponseMessage {
     CreateInteractionResponseMessage::new()
         .embed(embed(reply))
         .allowed_mentions(no_mentions())
         .ephemeral(reply.is_private())
+        .components(buttons::answer_rows(engine, &reply.shown))
+}
+
+/// The new content of the message a button is on.
+pub fn update(reply: &Reply) -> CreateInteractionResponseMessage {
+    CreateInteractionResponseMessage::new()
+        .embed(embed(reply))
+        .allowed_mentions(no_mentions())
 }
 
 /// The edit that completes a deferred reply.
@@ -43,9 +54,10 @@ pub fn edit(reply: &Reply) -> EditInteractionResponse {
         .allowed_mentions(no_mentions())
 }
 
-/// A channel message (the daily tip).
-pub fn message(reply: &Reply) -> CreateMessage {
+/// A channel message (the daily tip), with its Quotes button.
+pub fn message(reply: &Reply, engine: &Engine) -> CreateMessage {
     CreateMessage::new()
         .embed(embed(reply))
         .allowed_mentions(no_mentions())
+        .components(buttons::answer_rows(engine, &reply.shown))
 }

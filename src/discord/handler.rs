@@ -6,11 +6,12 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serenity::all::{
-    AutocompleteChoice, Command as DiscordCommand, CommandInteraction, ConnectionStage, Context,
-    CreateAutocompleteResponse, CreateInteractionResponse, EventHandler, GuildId, Interaction,
-    Ready, ResolvedValue, ResumedEvent, ShardStageUpdateEvent, UserId,
+    AutocompleteChoice, Command as DiscordCommand, CommandInteraction, ComponentInteraction,
+    ConnectionStage, Context, CreateAutocompleteResponse, CreateInteractionResponse, EventHandler,
+    GuildId, Interaction, Ready, ResolvedValue, ResumedEvent, ShardStageUpdateEvent, UserId,
 };
 
+use super::buttons::{self, BadClick, Click};
 use super::{commands, embed, tips};
 use crate::engine::{Engine, Request};
 use crate::health::Metrics;
@@ -162,20 +163,101 @@ impl<C: Clock> Handler<C> {
                 })
             }),
         };
-        let response = CreateInteractionResponse::Message(embed::response(&reply));
+        let response = CreateInteractionResponse::Message(embed::response(&reply, &self.engine));
+        let sent = self
+            .send(
+                &name,
+                started,
+                |r| Box::pin(cmd.create_response(&ctx.http, r)),
+                response,
+            )
+            .await;
+        self.log_outcome(&name, &reply, started, sent.as_ref().err());
+    }
+
+    /// Sends an interaction response under a reply slot, once more after a
+    /// failure worth retrying while Discord still waits for it.
+    async fn send<'a, F>(
+        &self,
+        name: &str,
+        started: Instant,
+        mut call: impl FnMut(CreateInteractionResponse) -> F,
+        response: CreateInteractionResponse,
+    ) -> serenity::Result<()>
+    where
+        F: std::future::Future<Output = serenity::Result<()>> + 'a,
+    {
         // The semaphore is never closed; if it were, reply anyway.
         let _slot = self.reply_slots.acquire().await.ok();
-        // HTTP futures are large; boxing them keeps an interaction waiting
-        // for a reply slot small (a burst holds thousands of them).
-        let mut sent = Box::pin(cmd.create_response(&ctx.http, response.clone())).await;
+        // HTTP futures are large; callers box them so that an interaction
+        // waiting for a reply slot stays small (a burst holds thousands).
+        let mut sent = call(response.clone()).await;
         if let Err(e) = &sent {
             tracing::warn!(command = %name, error = %e, "interaction reply failed");
             if retryable(e) && started.elapsed() < RETRY_DEADLINE {
                 tokio::time::sleep(Duration::from_millis(150)).await;
-                sent = Box::pin(cmd.create_response(&ctx.http, response)).await;
+                sent = call(response).await;
             }
         }
-        self.log_outcome(&name, &reply, started, sent.as_ref().err());
+        sent
+    }
+
+    /// A button click. The id says everything (see `buttons`); a click on
+    /// an answer's Quotes opens a private message, Previous/Next on that
+    /// message turn its page in place.
+    async fn on_component(&self, ctx: &Context, click: ComponentInteraction) {
+        let started = Instant::now();
+        let name = "quotes";
+        let caveat = &self.engine.knowledge().caveat;
+        let (reply, response) = match buttons::parse(&self.engine, &click.data.custom_id) {
+            Ok(Click::Quotes(shown)) => {
+                let said = self.engine.said(&shown);
+                let (reply, pages) = crate::render::quotes::page_reply(&said, 0, caveat);
+                let message = embed::response(&reply, &self.engine)
+                    .components(buttons::pager_rows(&self.engine, &shown, 0, pages));
+                (reply, CreateInteractionResponse::Message(message))
+            }
+            Ok(Click::QuotesPage { shown, page }) => {
+                let said = self.engine.said(&shown);
+                let (reply, pages) = crate::render::quotes::page_reply(&said, page, caveat);
+                let page = page.min(pages - 1);
+                // An update keeps the message's own flags (it is private).
+                let message = embed::update(&reply).components(buttons::pager_rows(
+                    &self.engine,
+                    &shown,
+                    page,
+                    pages,
+                ));
+                (reply, CreateInteractionResponse::UpdateMessage(message))
+            }
+            Err(bad) => {
+                let custom_id: String =
+                    click.data.custom_id.chars().take(LOG_QUERY_CHARS).collect();
+                tracing::info!(%custom_id, error = %bad, "button not understood");
+                let summary = match bad {
+                    BadClick::Stale => "This button belongs to an earlier version of my knowledge. Ask again and use the button under the new answer.",
+                    BadClick::Unknown => "I don't recognise this button, so I can't tell what it was for. Ask your question again with /benefits, /safe or /ask.",
+                };
+                let reply = Reply::new(
+                    Command::Quotes,
+                    Kind::Error,
+                    "That button no longer works",
+                    summary,
+                    caveat,
+                );
+                let message = embed::response(&reply, &self.engine);
+                (reply, CreateInteractionResponse::Message(message))
+            }
+        };
+        let sent = self
+            .send(
+                name,
+                started,
+                |r| Box::pin(click.create_response(&ctx.http, r)),
+                response,
+            )
+            .await;
+        self.log_outcome(name, &reply, started, sent.as_ref().err());
     }
 
     pub(super) fn log_outcome(
@@ -188,9 +270,15 @@ impl<C: Clock> Handler<C> {
         let latency = started.elapsed();
         let outcome = match (error, reply.kind) {
             (Some(_), _) => "failed",
-            (None, Kind::Answer | Kind::NoSection | Kind::Tip | Kind::Topics | Kind::About) => {
-                "answered"
-            }
+            (
+                None,
+                Kind::Answer
+                | Kind::NoSection
+                | Kind::Tip
+                | Kind::Topics
+                | Kind::About
+                | Kind::Quotes,
+            ) => "answered",
             (None, Kind::DidYouMean) => "did_you_mean",
             (None, Kind::NotCovered) => "not_covered",
             (None, Kind::Error) => "error",
@@ -199,6 +287,7 @@ impl<C: Clock> Handler<C> {
         // Metric labels come from our own table, never from user input.
         let command = commands::NAMES
             .iter()
+            .chain(&[Command::Quotes.as_str()])
             .find(|n| **n == name)
             .copied()
             .unwrap_or("unknown");
@@ -292,6 +381,7 @@ impl<C: Clock> EventHandler for Handler<C> {
         match interaction {
             Interaction::Command(cmd) => self.on_command(&ctx, cmd).await,
             Interaction::Autocomplete(ac) => self.on_autocomplete(&ctx, ac).await,
+            Interaction::Component(click) => self.on_component(&ctx, click).await,
             _ => {}
         }
     }

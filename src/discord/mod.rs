@@ -7,6 +7,7 @@
 //! ephemerality, `allowed_mentions`, deferral and autocomplete; a 100-line
 //! router is simpler than a framework's macros and hooks here.
 
+mod buttons;
 mod commands;
 mod embed;
 mod handler;

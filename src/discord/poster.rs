@@ -65,7 +65,7 @@ impl TipPoster for DiscordPoster {
         };
         let reply = self.engine.daily_tip(post.tip_index, post.date);
         // The nonce makes Discord drop a resend of a post that got through.
-        let message = embed::message(&reply)
+        let message = embed::message(&reply, &self.engine)
             .nonce(Nonce::String(post.nonce.clone()))
             .enforce_nonce(true);
         match ChannelId::new(post.channel.0.max(1))

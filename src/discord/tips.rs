@@ -89,7 +89,7 @@ async fn respond_now<C: Clock>(
     reply: &Reply,
     started: Instant,
 ) {
-    let msg: CreateInteractionResponseMessage = embed::response(reply).ephemeral(true);
+    let msg: CreateInteractionResponseMessage = embed::response(reply, h.engine()).ephemeral(true);
     let sent = cmd
         .create_response(&ctx.http, CreateInteractionResponse::Message(msg))
         .await;

@@ -1,15 +1,36 @@
 //! Writing replies: from a [`Resolution`] (or a fixed request) to a
-//! [`Reply`]. Every text comes from the knowledge; this only arranges it.
+//! [`Reply`]. Every claim comes from the knowledge; this only arranges it,
+//! adds the bot's own words about what it covers ("I have no safety note
+//! for ..."), and records what it showed so the quotes can be looked up.
 
-use crate::knowledge::{Caveat, CrisisKind, Evidence, Knowledge, SafetyLevel, Topic};
-use crate::reply::{Command, Intent, Kind, Part, Reply, SafetyNote, Section, SourceRef, TopicRef};
-use crate::understanding::{Chat, TopicIndex};
+use crate::knowledge::{
+    Backing, Caveat, CrisisKind, Knowledge, SafetyLevel, Section, Sentence, Topic,
+};
+use crate::reply::{
+    Basis, Command, Intent, Kind, Part, Quote, Reply, SafetyNote, Said, Section as Lines, Shown,
+    SourceRef, TopicRef,
+};
+use crate::understanding::{Chat, TermIndex, TopicIndex};
 
 use super::resolve::{PartPlan, Resolution, TopicAnswer};
 
 /// Arranges replies from one knowledge base.
 pub(crate) struct Composer<'k> {
     pub knowledge: &'k Knowledge,
+}
+
+/// Sentence texts, in order.
+fn texts(sentences: &[Sentence]) -> Vec<String> {
+    sentences.iter().map(|s| s.text.clone()).collect()
+}
+
+/// Advice lines, each once, in order.
+fn push_unique(into: &mut Vec<String>, lines: impl IntoIterator<Item = String>) {
+    for l in lines {
+        if !into.contains(&l) {
+            into.push(l);
+        }
+    }
 }
 
 impl<'k> Composer<'k> {
@@ -38,21 +59,134 @@ impl<'k> Composer<'k> {
         }
     }
 
-    fn sources<'e>(&self, evidence: impl IntoIterator<Item = &'e Evidence>) -> Vec<SourceRef> {
-        let mut refs: Vec<SourceRef> = Vec::new();
-        for e in evidence {
-            if refs.iter().any(|r| r.id == e.source) {
-                continue;
-            }
-            if let Some(s) = self.knowledge.source(&e.source) {
-                refs.push(SourceRef {
-                    id: s.id.clone(),
-                    title: s.title.clone(),
-                });
+    fn section_of(topic: &'k Topic, side: Intent) -> Option<&'k Section> {
+        topic.section(side == Intent::Safe)
+    }
+
+    fn note(&self, term: Option<TermIndex>) -> Option<&'k crate::knowledge::Note> {
+        term.and_then(|k| self.knowledge.vocabulary.terms.get(k))
+            .and_then(|t| t.note.as_ref())
+    }
+
+    fn heading(topic: &Topic, side: Intent) -> String {
+        match side {
+            Intent::Benefits => format!("{} — benefits", topic.title),
+            Intent::Safe => format!("{} — safety", topic.title),
+        }
+    }
+
+    /// Every sentence a reply shows, with what it rests on, in order.
+    pub(crate) fn said(&self, shown: &[Shown]) -> Vec<Said> {
+        let k = self.knowledge;
+        let mut out = Vec::new();
+        let quote = |s: &Sentence| match &s.backing {
+            Backing::Advice(_) => Basis::Advice,
+            Backing::Sources(cites) => Basis::Sources(
+                cites
+                    .iter()
+                    .filter_map(|c| {
+                        k.source(&c.source).map(|src| Quote {
+                            source: SourceRef {
+                                id: src.id.clone(),
+                                title: src.title.clone(),
+                            },
+                            quote: c.quote.clone(),
+                        })
+                    })
+                    .collect(),
+            ),
+        };
+        for item in shown {
+            match item {
+                Shown::Section {
+                    topic,
+                    side,
+                    brief,
+                    note,
+                } => {
+                    let Some(t) = k.topic(topic) else { continue };
+                    let Some(section) = Self::section_of(t, *side) else {
+                        continue;
+                    };
+                    let heading = Self::heading(t, *side);
+                    let note = self.note(*note);
+                    let mut lines: Vec<(String, Basis)> = Vec::new();
+                    let said = |s: &Sentence| (s.text.clone(), quote(s));
+                    match note {
+                        Some(n) => lines.push((n.framing(), Basis::Own)),
+                        None => lines.extend(section.summary.iter().map(said)),
+                    }
+                    if !brief {
+                        lines.extend(section.points.iter().map(said));
+                        lines.extend(section.differ.iter().map(said));
+                    }
+                    for s in note
+                        .into_iter()
+                        .flat_map(|n| &n.advice)
+                        .chain(&section.advice)
+                    {
+                        if !lines.iter().any(|(text, _)| *text == s.text) {
+                            lines.push(said(s));
+                        }
+                    }
+                    out.extend(lines.into_iter().map(|(text, basis)| Said {
+                        heading: heading.clone(),
+                        text,
+                        basis,
+                    }));
+                }
+                Shown::Missing { topic, side } => {
+                    if let Some(t) = k.topic(topic) {
+                        out.push(Said {
+                            heading: Self::heading(t, *side),
+                            text: self.missing_text(t, *side),
+                            basis: Basis::Own,
+                        });
+                    }
+                }
+                Shown::Tip(i) => {
+                    if let Some(tip) = k.tips.get(*i) {
+                        out.push(Said {
+                            heading: "Relaxation tip".to_owned(),
+                            text: tip.sentence.text.clone(),
+                            basis: quote(&tip.sentence),
+                        });
+                    }
+                }
             }
         }
-        refs.sort_by(|a, b| a.id.cmp(&b.id));
-        refs
+        out
+    }
+
+    /// The sources the shown sentences cite, by id: exactly those, so the
+    /// Sources list can neither miss nor pad one.
+    fn cite_sources(&self, r: &mut Reply) {
+        let mut ids = Vec::new();
+        for said in self.said(&r.shown) {
+            if let Basis::Sources(quotes) = said.basis {
+                for q in quotes {
+                    if !ids.iter().any(|s: &SourceRef| s.id == q.source.id) {
+                        ids.push(q.source);
+                    }
+                }
+            }
+        }
+        ids.sort_by(|a, b| a.id.cmp(&b.id));
+        r.sources = ids;
+    }
+
+    /// What a reply says when a topic lacks the section asked for: the
+    /// bot's own words about what it has, never a claim about massage.
+    fn missing_text(&self, topic: &Topic, side: Intent) -> String {
+        let name = lower_first(&topic.title);
+        match side {
+            Intent::Benefits => format!(
+                "I have no benefits of massage to tell you about for {name}: what I have is a safety note."
+            ),
+            Intent::Safe => format!(
+                "I have no safety note for massage and {name}. That does not mean massage is safe for you."
+            ),
+        }
     }
 
     /// "See also": `first` (the other section of the same topic, the
@@ -102,9 +236,11 @@ impl<'k> Composer<'k> {
             return self.empty_query(command);
         };
         let mut r = self.section(command, lead.topic, lead.side);
-        self.apply_note(&mut r.summary, lead);
+        self.apply_note(&mut r, lead);
         for p in &a.parts[1..] {
-            r.more.push(self.part(p));
+            let (part, shown) = self.part(p);
+            r.more.push(part);
+            r.shown.push(shown);
         }
         if !r.more.is_empty() {
             let lead_topic = &self.topic(lead.topic).id;
@@ -137,10 +273,7 @@ impl<'k> Composer<'k> {
                 r.warnings.push(t.id.clone());
             }
         }
-        if a.parts.len() > 1 {
-            let evidence = a.parts.iter().flat_map(|p| self.evidence(p));
-            r.sources = self.sources(evidence);
-        }
+        self.cite_sources(r);
         // The rest of what was asked, then the usual links, each once.
         let mut links: Vec<TopicRef> = a
             .rest
@@ -174,52 +307,61 @@ impl<'k> Composer<'k> {
         }
     }
 
-    fn evidence(&self, p: &PartPlan) -> &'k [Evidence] {
-        let t = self.topic(p.topic);
-        match p.side {
-            Intent::Benefits => t.benefits.as_ref().map_or(&[], |b| &b.evidence),
-            Intent::Safe => t.safety.as_ref().map_or(&[], |s| &s.evidence),
-        }
-    }
-
     /// A vocabulary note replaces the section's summary: the sources say
-    /// nothing specific about what was named.
-    fn apply_note(&self, summary: &mut String, p: &PartPlan) {
-        if let Some(note) = p
-            .note
-            .and_then(|k| self.knowledge.vocabulary.terms.get(k))
-            .and_then(|t| t.note.as_ref())
-        {
-            summary.clone_from(note);
+    /// nothing specific about what was named. Its advice comes first.
+    fn apply_note(&self, r: &mut Reply, p: &PartPlan) {
+        let Some(note) = self.note(p.note) else {
+            return;
+        };
+        r.summary = note.framing();
+        let mut advice = texts(&note.advice);
+        push_unique(&mut advice, std::mem::take(&mut r.advice));
+        r.advice = advice;
+        if let Some(Shown::Section { note: n, .. }) = r.shown.iter_mut().find(|s| {
+            matches!(s, Shown::Section { topic, brief: false, .. } if *topic == self.topic(p.topic).id)
+        }) {
+            *n = p.note;
         }
     }
 
-    /// A further section, in brief.
-    fn part(&self, p: &PartPlan) -> Part {
+    /// A further section, in brief: its summary (or note) and advice.
+    fn part(&self, p: &PartPlan) -> (Part, Shown) {
         let t = self.topic(p.topic);
-        let (heading, mut summary, safety) = match (p.side, &t.benefits, &t.safety) {
-            (Intent::Safe, _, Some(s)) => (
-                format!("{} — safety", t.title),
-                s.summary.clone(),
-                Some(SafetyNote::from(s)),
-            ),
-            (Intent::Benefits, Some(b), _) | (Intent::Safe, Some(b), None) => {
-                (format!("{} — benefits", t.title), b.summary.clone(), None)
-            }
-            (Intent::Benefits, None, Some(s)) => (
-                format!("{} — safety", t.title),
-                s.summary.clone(),
-                Some(SafetyNote::from(s)),
-            ),
-            (_, None, None) => (t.title.clone(), String::new(), None),
+        // The side asked for, or the one the topic has.
+        let side = match (p.side, &t.benefits, &t.safety) {
+            (Intent::Safe, _, Some(_)) | (Intent::Benefits, None, Some(_)) => Intent::Safe,
+            _ => Intent::Benefits,
         };
-        self.apply_note(&mut summary, p);
-        Part {
+        let section = Self::section_of(t, side);
+        let safety = match side {
+            Intent::Safe => t.safety.as_ref().map(SafetyNote::from),
+            Intent::Benefits => None,
+        };
+        let note = self.note(p.note);
+        let mut advice = note.map(|n| texts(&n.advice)).unwrap_or_default();
+        push_unique(
+            &mut advice,
+            section.map(|s| texts(&s.advice)).unwrap_or_default(),
+        );
+        let summary = match (note, section) {
+            (Some(n), _) => n.framing(),
+            (None, Some(s)) => s.summary_text(),
+            (None, None) => String::new(),
+        };
+        let part = Part {
             topic: self.topic_ref(t, p.side.command()),
-            heading,
+            heading: Self::heading(t, side),
             summary,
             safety,
-        }
+            advice,
+        };
+        let shown = Shown::Section {
+            topic: t.id.clone(),
+            side,
+            brief: true,
+            note: p.note,
+        };
+        (part, shown)
     }
 
     /// One section of one topic in full: what `/benefits` and `/safe` show.
@@ -238,65 +380,63 @@ impl<'k> Composer<'k> {
     }
 
     fn benefits(&self, command: Command, topic: &Topic) -> Reply {
-        let title = format!("{} — benefits", topic.title);
+        let title = Self::heading(topic, Intent::Benefits);
         let Some(b) = &topic.benefits else {
-            // Only a safety section: say so, and show the warning.
-            let mut r = Reply::new(
-                command,
-                Kind::NoSection,
-                title,
-                format!(
-                    "The sources describe no benefit of massage for {}. They do carry a safety note, below.",
-                    lower_first(&topic.title)
-                ),
-                self.caveat(),
+            // Only a safety section: say so, and show the warning in full.
+            let mut r = self.safety(command, topic);
+            r.kind = Kind::NoSection;
+            r.title = title;
+            r.summary = format!(
+                "{}\n\n{}",
+                self.missing_text(topic, Intent::Benefits),
+                r.summary
             );
-            r.topic = Some(topic.id.clone());
-            let mut first = Vec::new();
-            if let Some(s) = &topic.safety {
-                r.points.push(s.summary.clone());
-                r.safety = Some(SafetyNote::from(s));
-                r.sources = self.sources(&s.evidence);
-                first.push(self.topic_ref(topic, Command::Safe));
-            }
-            r.related = self.see_also(topic, first);
+            r.shown.insert(
+                0,
+                Shown::Missing {
+                    topic: topic.id.clone(),
+                    side: Intent::Benefits,
+                },
+            );
             return r;
         };
-        // A benefit with a safety note always points to it.
-        self.found_section(
-            command,
-            topic,
-            title,
-            &b.summary,
-            &b.points,
-            &b.evidence,
-            None,
-        )
+        self.found_section(command, topic, title, b, None, Intent::Benefits)
     }
 
-    /// A section the topic has: its text, level, sources, and a link to the
-    /// topic's other section when there is one.
-    #[allow(clippy::too_many_arguments)]
+    /// A section the topic has: its text, level, advice, sources, and a
+    /// link to the topic's other section when there is one.
     fn found_section(
         &self,
         command: Command,
         topic: &Topic,
         title: String,
-        summary: &str,
-        points: &[String],
-        evidence: &[Evidence],
+        section: &Section,
         safety: Option<SafetyNote>,
+        side: Intent,
     ) -> Reply {
-        let mut r = Reply::new(command, Kind::Answer, title, summary, self.caveat());
+        let mut r = Reply::new(
+            command,
+            Kind::Answer,
+            title,
+            section.summary_text(),
+            self.caveat(),
+        );
         r.topic = Some(topic.id.clone());
-        r.points = points.to_vec();
+        r.points = texts(&section.points);
+        r.advice = texts(&section.advice);
         let other = if safety.is_some() {
             topic.benefits.as_ref().map(|_| Command::Benefits)
         } else {
             topic.safety.as_ref().map(|_| Command::Safe)
         };
         r.safety = safety;
-        r.sources = self.sources(evidence);
+        r.shown = vec![Shown::Section {
+            topic: topic.id.clone(),
+            side,
+            brief: false,
+            note: None,
+        }];
+        self.cite_sources(&mut r);
         let first = other
             .map(|c| self.topic_ref(topic, c))
             .into_iter()
@@ -306,20 +446,22 @@ impl<'k> Composer<'k> {
     }
 
     fn safety(&self, command: Command, topic: &Topic) -> Reply {
-        let title = format!("{} — safety", topic.title);
+        let title = Self::heading(topic, Intent::Safe);
         let Some(s) = &topic.safety else {
-            // Never present missing information as "safe".
+            // Never present missing information as "safe": say so, then
+            // the general advice that applies to every massage.
             let mut r = Reply::new(
                 command,
                 Kind::NoSection,
                 title,
-                format!(
-                    "The sources make no safety statement about massage and {}. That does not mean it is safe for you: they advise checking with your doctor before any massage.",
-                    lower_first(&topic.title)
-                ),
+                self.missing_text(topic, Intent::Safe),
                 self.caveat(),
             );
             r.topic = Some(topic.id.clone());
+            r.shown.push(Shown::Missing {
+                topic: topic.id.clone(),
+                side: Intent::Safe,
+            });
             let mut first: Vec<TopicRef> = topic
                 .benefits
                 .iter()
@@ -329,10 +471,18 @@ impl<'k> Composer<'k> {
                 if general.id != topic.id {
                     first.push(self.topic_ref(general, Command::Safe));
                     if let Some(gs) = &general.safety {
-                        r.sources = self.sources(&gs.evidence);
+                        r.points = texts(&gs.section.summary);
+                        r.advice = texts(&gs.section.advice);
+                        r.shown.push(Shown::Section {
+                            topic: general.id.clone(),
+                            side: Intent::Safe,
+                            brief: true,
+                            note: None,
+                        });
                     }
                 }
             }
+            self.cite_sources(&mut r);
             r.related = self.see_also(topic, first);
             return r;
         };
@@ -340,10 +490,9 @@ impl<'k> Composer<'k> {
             command,
             topic,
             title,
-            &s.summary,
-            &s.points,
-            &s.evidence,
+            &s.section,
             Some(SafetyNote::from(s)),
+            Intent::Safe,
         )
     }
 
@@ -364,10 +513,12 @@ impl<'k> Composer<'k> {
         );
         r.points = text.points.clone();
         if let Some(a) = answer {
-            r.more = a.parts.iter().map(|p| self.part(p)).collect();
+            for p in &a.parts {
+                let (part, shown) = self.part(p);
+                r.more.push(part);
+                r.shown.push(shown);
+            }
             self.finish(&mut r, a);
-            let evidence = a.parts.iter().flat_map(|p| self.evidence(p));
-            r.sources = self.sources(evidence);
         }
         r
     }
@@ -424,7 +575,7 @@ impl<'k> Composer<'k> {
             _ => format!("{}Here's what I can do", opening),
         };
         r.summary = format!(
-            "I answer questions about the benefits and the safety of massage from {} source articles, and I say which ones. Ask in your own words, such as \"is massage ok when pregnant?\", or use the commands below.",
+            "I answer questions about the benefits and the safety of massage from {} source articles, and name them under each answer; the Quotes button shows their exact words. Ask in your own words, such as \"is massage ok when pregnant?\", or use the commands below.",
             self.knowledge.sources.len()
         );
         r
@@ -463,7 +614,7 @@ impl<'k> Composer<'k> {
         suggestions: &[TopicIndex],
     ) -> Reply {
         let mut summary = format!(
-            "My sources don't cover \"{echo}\", and I don't guess about health. `/topics` lists everything I can answer."
+            "My sources don't cover \"{echo}\", so I have nothing reliable to tell you about it. `/topics` lists everything I can answer."
         );
         if intent == Some(Intent::Safe) {
             summary.push_str(" That it is not covered does not mean massage is safe for it: please ask your doctor.");
@@ -502,10 +653,11 @@ impl<'k> Composer<'k> {
             Command::Tip,
             Kind::Tip,
             "Relaxation tip",
-            tip.text.clone(),
+            tip.sentence.text.clone(),
             self.caveat(),
         );
-        r.sources = self.sources(&tip.evidence);
+        r.shown = vec![Shown::Tip(index % tips.len())];
+        self.cite_sources(&mut r);
         r
     }
 
@@ -542,7 +694,7 @@ impl<'k> Composer<'k> {
                 })
                 .collect();
             if !lines.is_empty() {
-                r.sections.push(Section {
+                r.sections.push(Lines {
                     heading: group.label().to_owned(),
                     lines,
                 });
@@ -564,19 +716,20 @@ impl<'k> Composer<'k> {
             kind,
             "About massage-bot",
             format!(
-                "I answer questions about the benefits and the safety of massage from a curated knowledge base built from {} web articles, and I cite which ones say so. Where the sources disagree on safety, I follow the more cautious one. I don't guess: what the sources don't cover, I say so. Version {}.",
+                "I answer questions about the benefits and the safety of massage from {} web articles, listed below. Every sentence I say about massage rests on a verbatim quote from them, except my own general safety advice (such as \"check with your doctor first\") and what I say about what they cover, which are marked as mine. Press **Quotes** under an answer (or run `massage-bot ask --quotes`) to read the words behind each sentence. Where the sources disagree on safety, I follow the more cautious one and say so; claims of theirs that are wrong or too sweeping I leave out. Version {}.",
                 k.sources.len(),
                 env!("CARGO_PKG_VERSION")
             ),
             self.caveat(),
         );
-        r.sections.push(Section {
+        r.sections.push(Lines {
             heading: "Commands".to_owned(),
             lines: vec![
                 "`/benefits <topic>` what massage may do for it".to_owned(),
                 "`/safe <topic>` when to be careful or avoid massage".to_owned(),
                 "`/ask <question>` a question in plain words".to_owned(),
                 "`/tip` a relaxation tip · `/topics` everything I know".to_owned(),
+                "**Quotes** under an answer: the sources' own words".to_owned(),
             ],
         });
         r.sources = k

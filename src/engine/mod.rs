@@ -25,7 +25,7 @@ use resolve::Resolver;
 pub use request::Request;
 
 const NOTE_SAFETY_ONLY: &str = " (safety note only)";
-const NOTE_NO_SAFETY: &str = " (no safety note in sources)";
+const NOTE_NO_SAFETY: &str = " (no safety note)";
 /// The longest note an autocomplete choice adds to a topic title.
 pub const CHOICE_NOTE_MAX: usize = NOTE_NO_SAFETY.len();
 
@@ -44,6 +44,7 @@ pub struct Engine {
     matcher: Matcher,
     popularity: Popularity,
     next_tip: AtomicUsize,
+    fingerprint: u32,
 }
 
 impl Engine {
@@ -53,6 +54,7 @@ impl Engine {
             matcher: Matcher::new(&knowledge),
             popularity: Popularity::new(knowledge.topics.len()),
             next_tip: AtomicUsize::new(0),
+            fingerprint: knowledge.fingerprint(),
             knowledge,
         }
     }
@@ -79,6 +81,11 @@ impl Engine {
 
     pub fn knowledge(&self) -> &Knowledge {
         &self.knowledge
+    }
+
+    /// See [`Knowledge::fingerprint`].
+    pub fn fingerprint(&self) -> u32 {
+        self.fingerprint
     }
 
     fn composer(&self) -> Composer<'_> {
@@ -151,6 +158,12 @@ impl Engine {
     /// The crisis reply on its own, as a message naming no topic gets it.
     pub fn crisis_reply(&self, kind: crate::knowledge::CrisisKind) -> Reply {
         self.composer().crisis(Command::Ask, kind, None)
+    }
+
+    /// Every sentence the knowledge shown in a reply says, with the quotes
+    /// (or the note that it is the bot's own advice) behind it.
+    pub fn said(&self, shown: &[crate::reply::Shown]) -> Vec<crate::reply::Said> {
+        self.composer().said(shown)
     }
 
     /// One section of one topic in full, as `/benefits` or `/safe` shows it.

@@ -83,7 +83,9 @@ impl TopicAnswer {
             note: None,
         };
         let mut parts = Vec::new();
-        if risky(topic) && intent == Intent::Benefits {
+        // A topic with only a warning answers "benefits" with that warning
+        // in full, saying it has no benefits to tell (see `Composer`).
+        if risky(topic) && intent == Intent::Benefits && topic.benefits.is_some() {
             parts.push(part(Intent::Safe));
         }
         parts.push(part(intent));
@@ -154,7 +156,9 @@ impl Resolver<'_> {
             let terms = &self.knowledge.vocabulary.terms;
             if reading.mentions.iter().any(|m| m.topic != general) {
                 reading.mentions.retain(|m| {
-                    m.topic != general || m.term.is_some_and(|k| terms[k].note.is_some())
+                    m.topic != general
+                        || m.term
+                            .is_some_and(|k| terms[k].note.is_some() || terms[k].warn)
                 });
             }
         }
@@ -193,10 +197,7 @@ impl Resolver<'_> {
         }
         // About something else (homework, a film): a topic named in
         // passing is not a question about it, unless it is one to warn about.
-        let warns = reading
-            .mentions
-            .iter()
-            .any(|m| risky(&self.knowledge.topics[m.topic]));
+        let warns = reading.mentions.iter().any(|m| self.warns(m));
         if reading.about_an_animal || (reading.off_topic && !warns) {
             return Resolution::NotCovered {
                 intent: forced,
@@ -265,7 +266,7 @@ impl Resolver<'_> {
                 Intent::Benefits
             } else if mentions.iter().any(|m| {
                 let t = topic(m.topic);
-                risky(t) || context(m.topic) || (lean.safety > 0 && severity(t) > 0)
+                self.warns(m) || context(m.topic) || (lean.safety > 0 && severity(t) > 0)
             }) {
                 Intent::Safe
             } else {
@@ -284,7 +285,7 @@ impl Resolver<'_> {
             // itself a warning if there is another.
             Intent::Benefits => {
                 let helps = |m: &&Mention| topic(m.topic).benefits.is_some();
-                let benign = |m: &&Mention| !risky(topic(m.topic)) && !context(m.topic);
+                let benign = |m: &&Mention| !self.warns(m) && !context(m.topic);
                 mentions
                     .iter()
                     .filter(helps)
@@ -319,7 +320,7 @@ impl Resolver<'_> {
             .iter()
             .filter(|m| {
                 let t = topic(m.topic);
-                severity(t) > 0 && (risky(t) || intent == Intent::Safe || several)
+                severity(t) > 0 && (self.warns(m) || intent == Intent::Safe || several)
             })
             .collect();
         warnings.sort_by_key(|m| (Reverse(severity(topic(m.topic))), m.at));
@@ -328,6 +329,13 @@ impl Resolver<'_> {
             .map(|m| part(m.topic, Intent::Safe))
             .collect();
         let asked = part(primary, intent);
+        if intent == Intent::Benefits && !has_side(topic(primary), intent) {
+            // Benefits of a topic with only a warning: that warning, in
+            // full, under "I have no benefits ... to tell you about".
+            for p in parts.iter_mut().filter(|p| p.topic == primary) {
+                p.side = Intent::Benefits;
+            }
+        }
         if !parts.contains(&asked) && (parts.is_empty() || has_side(topic(primary), intent)) {
             // Alone, a missing section is still the answer: "the sources
             // make no safety statement about ...".
@@ -343,6 +351,16 @@ impl Resolver<'_> {
                 parts.push(part(m.topic, side));
             }
         }
+        // A note says the sources say nothing specific about what was
+        // named: the topic's other side would only say it again.
+        let mut noted = Vec::new();
+        parts.retain(|p| {
+            let again = noted.contains(&p.topic);
+            if p.note.is_some() {
+                noted.push(p.topic);
+            }
+            !again
+        });
         let rest = parts
             .split_off(MAX_PARTS.min(parts.len()))
             .into_iter()
@@ -430,6 +448,15 @@ impl Resolver<'_> {
             Outcome::DidYouMean(topics) => Resolution::DidYouMean { intent, topics },
             Outcome::NotCovered => not_covered(&analysis.ranked),
         }
+    }
+
+    /// Whether a mention brings its warning whatever is asked: its topic
+    /// is one to avoid or be cautious with, or the words name a situation
+    /// its safety note is about ("torn muscle", "stitches").
+    fn warns(&self, m: &Mention) -> bool {
+        risky(&self.knowledge.topics[m.topic])
+            || m.term
+                .is_some_and(|k| self.knowledge.vocabulary.terms[k].warn)
     }
 
     fn general_index(&self) -> Option<TopicIndex> {

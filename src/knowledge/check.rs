@@ -7,10 +7,10 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::quote;
-use super::raw::{RawEvidence, RawKnowledge};
+use super::raw::{RawKnowledge, RawSentence};
 use super::{
-    Benefits, Caveat, Evidence, Exclusion, Knowledge, KnowledgeError, Problem, Safety, Source,
-    SourceDir, SourceId, Tip, Topic, TopicId,
+    Advice, AdviceId, Backing, Caveat, Cite, Exclusion, Knowledge, KnowledgeError, Place, Problem,
+    Safety, Section, Sentence, Source, SourceDir, SourceId, Tip, Topic, TopicId,
 };
 
 /// Longest caveat accepted: it is appended to every reply, so it must leave
@@ -23,6 +23,9 @@ pub(super) const MAX_TEXT: usize = 900;
 const MAX_TITLE: usize = 70;
 /// Longest alias: aliases are matched against capped queries.
 pub(super) const MAX_ALIAS: usize = 60;
+/// The most of all sentences that may be the bot's own general advice:
+/// the bot answers from its sources, and its own advice stays a small part.
+pub const MAX_ADVICE_SHARE: f64 = 0.15;
 
 /// Collects problems with the line they are on. Shared by the checks of
 /// every curated file (knowledge, vocabulary, crisis).
@@ -177,6 +180,80 @@ pub(super) fn parse_and_validate(
         );
     }
 
+    // Exclusions before the sentences, which must not repeat them.
+    let mut excluded = Vec::new();
+    for x in &raw.excluded {
+        let x = x.get_ref();
+        let reason = c.text_field(&x.reason, None, "exclusion reason", MAX_TEXT);
+        let name = x.source.get_ref();
+        let Some((id, doc)) = SourceId::parse(name)
+            .ok()
+            .and_then(|id| folded.get(&id).map(|d| (id, d)))
+        else {
+            c.at(
+                &x.source.span(),
+                None,
+                format!("excluded: source `{name}` does not exist"),
+            );
+            continue;
+        };
+        let q = x.quote.get_ref().trim();
+        if !quote::contains(doc, q) {
+            c.at(
+                &x.quote.span(),
+                None,
+                format!(
+                    "excluded: quote not found in source `{id}`: \"{}\"",
+                    shorten(q, 80)
+                ),
+            );
+            continue;
+        }
+        excluded.push(Exclusion {
+            source: id,
+            quote: q.to_owned(),
+            reason,
+        });
+    }
+
+    // The bot's own advice lines.
+    let mut advice: Vec<Advice> = Vec::new();
+    for a in &raw.advice {
+        let a = a.get_ref();
+        let id = match AdviceId::parse(a.id.get_ref()) {
+            Ok(id) => id,
+            Err(e) => {
+                c.at(&a.id.span(), None, e.to_string());
+                continue;
+            }
+        };
+        if advice.iter().any(|x| x.id == id) {
+            c.at(&a.id.span(), None, format!("duplicate advice id `{id}`"));
+            continue;
+        }
+        let text = c.text_field(&a.say, None, &format!("advice `{id}`"), MAX_TEXT);
+        one_sentence(&mut c, &a.say, None, &format!("advice `{id}`"));
+        if let Some(word) = attribution(&text) {
+            c.at(
+                &a.say.span(),
+                None,
+                format!(
+                    "advice `{id}` attributes to sources or research (\"{word}\"): general advice is the bot's own and names no source, study or expert"
+                ),
+            );
+        }
+        advice.push(Advice { id, text });
+    }
+
+    let mut sc = Sentences {
+        folded: &folded,
+        excluded: &excluded,
+        advice: &advice,
+        sources: sources.len(),
+        sentences: 0,
+        advice_uses: 0,
+    };
+
     // Topic ids first, so `related` can be checked in any order.
     let mut ids: HashMap<String, usize> = HashMap::new();
     for t in &raw.topics {
@@ -255,43 +332,33 @@ pub(super) fn parse_and_validate(
         }
 
         let benefits = t.benefits.as_ref().map(|b| {
-            let span = b.span();
-            let b = b.get_ref();
-            let summary = c.text_field(&b.summary, topic, "benefits summary", MAX_TEXT);
-            let points = b
-                .points
-                .iter()
-                .map(|p| c.text_field(p, topic, "benefits point", MAX_TEXT))
-                .collect();
-            let evidence =
-                check_evidence(&mut c, &folded, &b.evidence, &span, topic, "benefits", true);
-            Benefits {
-                summary,
-                points,
-                evidence,
-            }
+            let span = t.id.span();
+            let parts = [
+                (Place::Summary, b.summary.as_slice()),
+                (Place::Point, b.points.as_slice()),
+            ];
+            let ctx = Where {
+                topic,
+                what: "benefits",
+                span: &span,
+            };
+            sc.section(&mut c, &ctx, &parts, &b.advice, true)
         });
         let safety = t.safety.as_ref().map(|s| {
-            let span = s.span();
-            let s = s.get_ref();
-            let summary = c.text_field(&s.summary, topic, "safety summary", MAX_TEXT);
-            let points = s
-                .points
-                .iter()
-                .map(|p| c.text_field(p, topic, "safety point", MAX_TEXT))
-                .collect();
-            let sources_differ = s
-                .sources_differ
-                .as_ref()
-                .map(|d| c.text_field(d, topic, "sources_differ", MAX_TEXT));
-            let evidence =
-                check_evidence(&mut c, &folded, &s.evidence, &span, topic, "safety", true);
+            let span = t.id.span();
+            let parts = [
+                (Place::Summary, s.summary.as_slice()),
+                (Place::Point, s.points.as_slice()),
+                (Place::Differ, s.differ.as_slice()),
+            ];
+            let ctx = Where {
+                topic,
+                what: "safety",
+                span: &span,
+            };
             Safety {
                 level: s.level,
-                summary,
-                points,
-                sources_differ,
-                evidence,
+                section: sc.section(&mut c, &ctx, &parts, &s.advice, false),
             }
         });
         if benefits.is_none() && safety.is_none() {
@@ -320,10 +387,14 @@ pub(super) fn parse_and_validate(
     let mut tips = Vec::new();
     for tip in &raw.tips {
         let span = tip.span();
-        let tip = tip.get_ref();
-        let text = c.text_field(&tip.text, None, "tip", MAX_TEXT);
-        let evidence = check_evidence(&mut c, &folded, &tip.evidence, &span, None, "tip", false);
-        tips.push(Tip { text, evidence });
+        let ctx = Where {
+            topic: None,
+            what: "tip",
+            span: &span,
+        };
+        if let Some(sentence) = sc.sentence(&mut c, &ctx, Place::Point, tip, true) {
+            tips.push(Tip { sentence });
+        }
     }
     if raw.tips.is_empty() {
         c.at(
@@ -333,24 +404,23 @@ pub(super) fn parse_and_validate(
         );
     }
 
-    let mut excluded = Vec::new();
-    for x in &raw.excluded {
-        let x = x.get_ref();
-        let ev = RawEvidence {
-            source: x.source.clone(),
-            quote: x.quote.clone(),
-        };
-        let checked = check_one(&mut c, &folded, &ev, None, "excluded");
-        let reason = c.text_field(&x.reason, None, "exclusion reason", MAX_TEXT);
-        if let Some(e) = checked {
-            excluded.push(Exclusion {
-                source: e.source,
-                quote: e.quote,
-                reason,
-            });
+    // The bot's own advice stays a small part of what it says.
+    let total = sc.sentences + sc.advice_uses;
+    if total > 0 {
+        let share = sc.advice_uses as f64 / total as f64;
+        if share > MAX_ADVICE_SHARE {
+            c.at(
+                &(0..0),
+                None,
+                format!(
+                    "general advice is {} of {total} sentences ({:.0}%); at most {:.0}% may be the bot's own advice rather than the sources'",
+                    sc.advice_uses,
+                    share * 100.0,
+                    MAX_ADVICE_SHARE * 100.0
+                ),
+            );
         }
     }
-
     let general = raw.general.as_ref().and_then(|g| {
         let found = topics
             .iter()
@@ -393,6 +463,7 @@ pub(super) fn parse_and_validate(
         context,
         sources,
         topics,
+        advice,
         tips,
         excluded,
         vocabulary: super::Vocabulary::default(),
@@ -400,59 +471,388 @@ pub(super) fn parse_and_validate(
     })
 }
 
-fn check_evidence(
-    c: &mut Checker<'_>,
-    folded: &HashMap<SourceId, String>,
-    evidence: &[Spanned<RawEvidence>],
-    section: &Range<usize>,
-    topic: Option<&str>,
-    what: &str,
-    required: bool,
-) -> Vec<Evidence> {
-    if required && evidence.is_empty() {
-        c.at(section, topic, format!("{what} section cites no evidence"));
+/// Where a sentence is, for messages.
+struct Where<'a> {
+    topic: Option<&'a str>,
+    /// "benefits", "safety" or "tip".
+    what: &'a str,
+    span: &'a Range<usize>,
+}
+
+/// Checks sentences against the sources, the exclusions and the advice
+/// lines, and counts them for the advice share.
+struct Sentences<'a> {
+    folded: &'a HashMap<SourceId, String>,
+    excluded: &'a [Exclusion],
+    advice: &'a [Advice],
+    /// How many source documents there are ("all five sources").
+    sources: usize,
+    sentences: usize,
+    advice_uses: usize,
+}
+
+impl Sentences<'_> {
+    /// A section: its sentences and its advice lines. `benefit` sections
+    /// must hedge or attribute every claim.
+    fn section(
+        &mut self,
+        c: &mut Checker<'_>,
+        at: &Where<'_>,
+        parts: &[(Place, &[Spanned<RawSentence>])],
+        advice: &[Spanned<String>],
+        benefit: bool,
+    ) -> Section {
+        let mut section = Section::default();
+        for (place, raw) in parts {
+            for r in raw.iter() {
+                let Some(sentence) = self.sentence(c, at, *place, r, benefit) else {
+                    continue;
+                };
+                match place {
+                    Place::Summary => section.summary.push(sentence),
+                    Place::Point => section.points.push(sentence),
+                    Place::Differ => section.differ.push(sentence),
+                    Place::Advice => section.advice.push(sentence),
+                }
+            }
+        }
+        if section.summary.is_empty() && parts.first().is_some_and(|(_, r)| r.is_empty()) {
+            c.at(
+                at.span,
+                at.topic,
+                format!("{} section has no summary sentence", at.what),
+            );
+        }
+        for id in advice {
+            let Some(a) = self.advice.iter().find(|a| a.id.as_str() == id.get_ref()) else {
+                c.at(
+                    &id.span(),
+                    at.topic,
+                    format!(
+                        "{}: advice `{}` is not one of the [[advice]] lines",
+                        at.what,
+                        id.get_ref()
+                    ),
+                );
+                continue;
+            };
+            if section.advice.iter().any(|s| s.text == a.text) {
+                c.at(
+                    &id.span(),
+                    at.topic,
+                    format!("{}: advice `{}` is listed twice", at.what, a.id),
+                );
+                continue;
+            }
+            self.advice_uses += 1;
+            section.advice.push(Sentence {
+                text: a.text.clone(),
+                backing: Backing::Advice(a.id.clone()),
+            });
+        }
+        section
     }
-    evidence
-        .iter()
-        .filter_map(|e| check_one(c, folded, e.get_ref(), topic, what))
+
+    /// One cited sentence, or `None` (with the problems recorded).
+    fn sentence(
+        &mut self,
+        c: &mut Checker<'_>,
+        at: &Where<'_>,
+        place: Place,
+        raw: &Spanned<RawSentence>,
+        benefit: bool,
+    ) -> Option<Sentence> {
+        let r = raw.get_ref();
+        // A tip is one sentence: "tip", not "tip point".
+        let what = if at.what == "tip" {
+            at.what.to_owned()
+        } else {
+            format!("{} {}", at.what, place_name(place))
+        };
+        let text = c.text_field(&r.say, at.topic, &what, MAX_TEXT);
+        one_sentence(c, &r.say, at.topic, &what);
+        self.sentences += 1;
+        if r.cite.is_empty() {
+            c.at(
+                &r.say.span(),
+                at.topic,
+                format!(
+                    "{what} cites nothing: \"{}\". Cite the verbatim words it rests on (`cite = [\"000: ...\"]`), or, if it is the bot's own general safety advice, list an [[advice]] line in the section's `advice`",
+                    shorten(&text, 60)
+                ),
+            );
+            return None;
+        }
+        let mut cites = Vec::new();
+        for q in &r.cite {
+            if let Some(cite) = self.cite(c, q, at.topic, &what, place) {
+                cites.push(cite);
+            }
+        }
+        if cites.len() != r.cite.len() {
+            return None;
+        }
+        let mut ids: Vec<&SourceId> = cites.iter().map(|c| &c.source).collect();
+        ids.sort();
+        ids.dedup();
+        if let Some(problem) = count_mismatch(&text, ids.len(), self.sources) {
+            c.at(&r.say.span(), at.topic, format!("{what}: {problem}"));
+        }
+        if let Some(word) = research_word(&text) {
+            let backed = cites.iter().any(|c| research_word_in_quote(&c.quote));
+            if !backed {
+                c.at(
+                    &r.say.span(),
+                    at.topic,
+                    format!(
+                        "{what} mentions \"{word}\", but none of its quotes speaks of studies or research"
+                    ),
+                );
+            }
+        }
+        if benefit && place != Place::Differ && !hedged(&text) {
+            c.at(
+                &r.say.span(),
+                at.topic,
+                format!(
+                    "{what} states a benefit as bare fact: \"{}\". Say who says it (\"one source says\") or soften it (may, can, could)",
+                    shorten(&text, 60)
+                ),
+            );
+        }
+        Some(Sentence {
+            text,
+            backing: Backing::Sources(cites),
+        })
+    }
+
+    /// `"000: verbatim words"`: the source exists and has those words, and
+    /// they are not a claim the file excludes (only "sources differ" may
+    /// cite one, to say the sources disagree).
+    fn cite(
+        &self,
+        c: &mut Checker<'_>,
+        raw: &Spanned<String>,
+        topic: Option<&str>,
+        what: &str,
+        place: Place,
+    ) -> Option<Cite> {
+        let Some((name, q)) = raw.get_ref().split_once(':') else {
+            c.at(
+                &raw.span(),
+                topic,
+                format!(
+                    "{what}: a citation is `\"000: verbatim words\"` (source id, colon, quote); got \"{}\"",
+                    shorten(raw.get_ref(), 40)
+                ),
+            );
+            return None;
+        };
+        let name = name.trim();
+        let Some((id, doc)) = SourceId::parse(name)
+            .ok()
+            .and_then(|id| self.folded.get(&id).map(|d| (id, d)))
+        else {
+            c.at(
+                &raw.span(),
+                topic,
+                format!("{what}: source `{name}` does not exist"),
+            );
+            return None;
+        };
+        let q = q.trim();
+        if !quote::contains(doc, q) {
+            c.at(
+                &raw.span(),
+                topic,
+                format!(
+                    "{what}: quote not found in source `{id}`: \"{}\"",
+                    shorten(q, 80)
+                ),
+            );
+            return None;
+        }
+        if place != Place::Differ {
+            let fq = quote::fold(q);
+            if let Some(x) = self.excluded.iter().find(|x| {
+                let fx = quote::fold(&x.quote);
+                x.source == id && (fq.contains(&fx) || fx.contains(&fq))
+            }) {
+                c.at(
+                    &raw.span(),
+                    topic,
+                    format!(
+                        "{what}: cites an excluded claim of source `{id}` (\"{}\"): {}",
+                        shorten(&x.quote, 60),
+                        x.reason
+                    ),
+                );
+                return None;
+            }
+        }
+        Some(Cite {
+            source: id,
+            quote: q.to_owned(),
+        })
+    }
+}
+
+fn place_name(place: Place) -> &'static str {
+    match place {
+        Place::Summary => "summary",
+        Place::Point => "point",
+        Place::Differ => "`differ`",
+        Place::Advice => "advice",
+    }
+}
+
+/// A `say` holds one sentence, so that each has its own citations.
+fn one_sentence(c: &mut Checker<'_>, field: &Spanned<String>, topic: Option<&str>, what: &str) {
+    let text = field.get_ref().trim();
+    let chars: Vec<char> = text.chars().collect();
+    let split = chars
+        .windows(3)
+        .any(|w| matches!(w[0], '.' | '!' | ';') && w[1] == ' ' && w[2].is_uppercase());
+    if split {
+        c.at(
+            &field.span(),
+            topic,
+            format!(
+                "{what} holds more than one sentence: \"{}\". Give each sentence its own entry and citations",
+                shorten(text, 60)
+            ),
+        );
+    }
+}
+
+/// Lowercase words of a text.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
         .collect()
 }
 
-fn check_one(
-    c: &mut Checker<'_>,
-    folded: &HashMap<SourceId, String>,
-    e: &RawEvidence,
-    topic: Option<&str>,
-    what: &str,
-) -> Option<Evidence> {
-    let name = e.source.get_ref();
-    let Some((id, doc)) = SourceId::parse(name)
-        .ok()
-        .and_then(|id| folded.get(&id).map(|d| (id, d)))
-    else {
-        c.at(
-            &e.source.span(),
-            topic,
-            format!("{what}: source `{name}` does not exist"),
-        );
-        return None;
-    };
-    let q = e.quote.get_ref().trim();
-    if !quote::contains(doc, q) {
-        c.at(
-            &e.quote.span(),
-            topic,
-            format!(
-                "{what}: quote not found in source `{id}`: \"{}\"",
-                shorten(q, 80)
-            ),
-        );
-        return None;
-    }
-    Some(Evidence {
-        source: id,
-        quote: q.to_owned(),
+/// A word that attributes a statement to sources, studies or experts.
+fn attribution(text: &str) -> Option<String> {
+    const WORDS: &[&str] = &[
+        "source",
+        "sources",
+        "study",
+        "studies",
+        "research",
+        "researchers",
+        "according",
+        "evidence",
+        "proven",
+        "shown",
+        "experts",
+        "findings",
+        "scientists",
+        "article",
+        "articles",
+    ];
+    words(text)
+        .into_iter()
+        .find(|w| WORDS.contains(&w.as_str()))
+}
+
+/// A word claiming studies or research behind a sentence.
+fn research_word(text: &str) -> Option<String> {
+    const WORDS: &[&str] = &[
+        "study",
+        "studies",
+        "research",
+        "researchers",
+        "trial",
+        "trials",
+        "proven",
+        "evidence",
+        "scientific",
+    ];
+    words(text)
+        .into_iter()
+        .find(|w| WORDS.contains(&w.as_str()))
+}
+
+fn research_word_in_quote(quote: &str) -> bool {
+    let q = quote.to_lowercase();
+    ["stud", "research", "shown", "proven", "findings"]
+        .iter()
+        .any(|w| q.contains(w))
+}
+
+/// Whether a benefit sentence says who claims it or softens it.
+fn hedged(text: &str) -> bool {
+    words(text).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "source" | "sources" | "may" | "might" | "can" | "could"
+        )
     })
+}
+
+/// How many sources a sentence says it rests on ("one source", "two
+/// sources", "all five sources", "one source ..., another ..."), when it
+/// says; compared with how many it cites.
+fn count_mismatch(text: &str, cited: usize, total: usize) -> Option<String> {
+    let w = words(text);
+    let number = |s: &str| match s {
+        "one" | "a" => Some(1),
+        "two" | "both" => Some(2),
+        "three" => Some(3),
+        "four" => Some(4),
+        "five" => Some(5),
+        _ => None,
+    };
+    let mut exact = 0usize;
+    let mut at_least = 0usize;
+    let mut counted = false;
+    for (i, word) in w.iter().enumerate() {
+        let prev = |k: usize| i.checked_sub(k).and_then(|j| w.get(j)).map(String::as_str);
+        match word.as_str() {
+            "source" | "sources" => {
+                let before = prev(1);
+                let all = matches!(before, Some("all" | "every" | "each"))
+                    || (before.and_then(number).is_some() && prev(2) == Some("all"));
+                if all {
+                    // "all sources but one"
+                    let but_one = w.get(i + 1).map(String::as_str) == Some("but")
+                        && w.get(i + 2).map(String::as_str) == Some("one");
+                    exact += if but_one { total - 1 } else { total };
+                    counted = true;
+                } else if let Some(n) = before.and_then(number) {
+                    if prev(2) == Some("of") || prev(2) == Some("than") {
+                        continue;
+                    }
+                    exact += n;
+                    counted = true;
+                } else if matches!(before, Some("another" | "other")) {
+                    exact += 1;
+                    counted = true;
+                } else if word == "sources" {
+                    // "sources say", "several sources": more than one.
+                    at_least = 2;
+                }
+            }
+            // "One source says ..., another ...": one more. After "two
+            // sources: one ..., another ..." it only tells them apart.
+            "another" if exact == 1 && w.get(i + 1).map(String::as_str) != Some("source") => {
+                exact += 1;
+            }
+            _ => {}
+        }
+    }
+    if counted && exact != cited {
+        return Some(format!(
+            "says {exact} source{} but cites {cited}",
+            if exact == 1 { "" } else { "s" }
+        ));
+    }
+    if !counted && at_least > cited {
+        return Some(format!("speaks of several sources but cites {cited}"));
+    }
+    None
 }
 
 fn shorten(s: &str, max: usize) -> String {

@@ -10,6 +10,7 @@ mod crisis;
 mod ids;
 mod quote;
 mod raw;
+mod sentence;
 mod vocabulary;
 
 use std::fmt;
@@ -17,12 +18,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use check::MAX_ADVICE_SHARE;
 pub use crisis::{Crisis, CrisisKind, CrisisReply, CrisisRule, EMBEDDED_CRISIS};
 pub use ids::{InvalidId, SourceId, TopicId};
 /// The folding quote matching tolerates (whitespace, quote and dash styles, U+FFFD).
 pub use quote::fold as fold_quote;
+pub use sentence::{join, AdviceId, Backing, Cite, Place, Section, Sentence};
 pub use vocabulary::{
-    phrase_key, Ignored, Pattern, Term, UnknownTopics, Vocabulary, EMBEDDED_VOCABULARY,
+    phrase_key, Ignored, Note, Pattern, Term, UnknownTopics, Vocabulary, EMBEDDED_VOCABULARY,
 };
 
 /// The knowledge file compiled into the binary, used when no path is given.
@@ -68,6 +71,8 @@ pub struct Knowledge {
     pub context: Vec<TopicId>,
     pub sources: Vec<Source>,
     pub topics: Vec<Topic>,
+    /// The bot's own general safety advice lines, by id.
+    pub advice: Vec<Advice>,
     pub tips: Vec<Tip>,
     pub excluded: Vec<Exclusion>,
     pub vocabulary: Vocabulary,
@@ -138,25 +143,16 @@ pub struct Topic {
     pub group: Group,
     pub aliases: Vec<String>,
     pub related: Vec<TopicId>,
-    pub benefits: Option<Benefits>,
+    pub benefits: Option<Section>,
     pub safety: Option<Safety>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Benefits {
-    pub summary: String,
-    pub points: Vec<String>,
-    pub evidence: Vec<Evidence>,
-}
-
+/// A topic's safety section: how strongly the sources warn, and what they say.
 #[derive(Debug, Clone, Serialize)]
 pub struct Safety {
     pub level: SafetyLevel,
-    pub summary: String,
-    pub points: Vec<String>,
-    /// Set when sources disagree: says so, and that the cautious one was followed.
-    pub sources_differ: Option<String>,
-    pub evidence: Vec<Evidence>,
+    #[serde(flatten)]
+    pub section: Section,
 }
 
 /// How strongly the sources warn. There is deliberately no "safe" level: the
@@ -190,17 +186,35 @@ impl SafetyLevel {
     }
 }
 
-/// A verbatim quote from a source document that supports a section.
+/// One of the bot's own general safety advice lines ("see your doctor"):
+/// shown as the bot's advice, never attributed to a source.
 #[derive(Debug, Clone, Serialize)]
-pub struct Evidence {
-    pub source: SourceId,
-    pub quote: String,
+pub struct Advice {
+    pub id: AdviceId,
+    pub text: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A daily relaxation tip: one cited sentence.
+#[derive(Debug, Clone)]
 pub struct Tip {
-    pub text: String,
-    pub evidence: Vec<Evidence>,
+    pub sentence: Sentence,
+}
+
+impl Serialize for Tip {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Tip", 3)?;
+        st.serialize_field("text", &self.sentence.text)?;
+        st.serialize_field("sentences", std::slice::from_ref(&self.sentence))?;
+        let mut sources: Vec<&SourceId> = Vec::new();
+        for c in self.sentence.cites() {
+            if !sources.contains(&&c.source) {
+                sources.push(&c.source);
+            }
+        }
+        st.serialize_field("sources", &sources)?;
+        st.end()
+    }
 }
 
 /// A claim from the sources deliberately left out, kept for review.
@@ -298,6 +312,7 @@ impl Knowledge {
             EMBEDDED_VOCABULARY,
             "vocabulary.toml (embedded)",
             &k.topics,
+            &k.advice,
             UnknownTopics::Reject,
         )?;
         Ok(k)
@@ -319,12 +334,13 @@ impl Knowledge {
         k.vocabulary = if vocabulary.exists() {
             let text = read(&vocabulary)?;
             let origin = vocabulary.display().to_string();
-            Vocabulary::from_toml(&text, &origin, &k.topics, UnknownTopics::Reject)?
+            Vocabulary::from_toml(&text, &origin, &k.topics, &k.advice, UnknownTopics::Reject)?
         } else {
             Vocabulary::from_toml(
                 EMBEDDED_VOCABULARY,
                 "vocabulary.toml (embedded)",
                 &k.topics,
+                &k.advice,
                 UnknownTopics::Skip,
             )?
         };
@@ -366,6 +382,21 @@ impl Knowledge {
     pub fn source(&self, id: &SourceId) -> Option<&Source> {
         self.sources.iter().find(|s| &s.id == id)
     }
+
+    /// A short fingerprint of everything this knowledge says, the same in
+    /// every process that loads the same files: a reference to "topic 3,
+    /// term 7" kept outside (in a button) is only read back by a process
+    /// with the same fingerprint. FNV-1a over the JSON form, which has a
+    /// fixed order (no hash maps).
+    pub fn fingerprint(&self) -> u32 {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        let mut h: u32 = 0x811c_9dc5;
+        for b in bytes {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+        h
+    }
 }
 
 fn read(path: &Path) -> Result<String, KnowledgeError> {
@@ -382,13 +413,28 @@ impl Topic {
         let sections = self
             .benefits
             .iter()
-            .flat_map(|b| &b.evidence)
-            .chain(self.safety.iter().flat_map(|s| &s.evidence));
-        for e in sections {
-            if !ids.contains(&e.source) {
-                ids.push(e.source.clone());
+            .chain(self.safety.iter().map(|s| &s.section));
+        for id in sections.flat_map(Section::source_ids) {
+            if !ids.contains(&id) {
+                ids.push(id);
             }
         }
         ids
+    }
+
+    /// The section for one side, if the topic has it.
+    pub fn section(&self, safety: bool) -> Option<&Section> {
+        if safety {
+            self.safety.as_ref().map(|s| &s.section)
+        } else {
+            self.benefits.as_ref()
+        }
+    }
+}
+
+impl Knowledge {
+    /// The text of a general advice line.
+    pub fn advice(&self, id: &AdviceId) -> Option<&Advice> {
+        self.advice.iter().find(|a| &a.id == id)
     }
 }

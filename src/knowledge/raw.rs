@@ -17,7 +17,9 @@ pub struct RawKnowledge {
     #[serde(default)]
     pub topics: Vec<Spanned<RawTopic>>,
     #[serde(default)]
-    pub tips: Vec<Spanned<RawTip>>,
+    pub advice: Vec<Spanned<RawAdvice>>,
+    #[serde(default)]
+    pub tips: Vec<Spanned<RawSentence>>,
     #[serde(default)]
     pub excluded: Vec<Spanned<RawExcluded>>,
 }
@@ -40,45 +42,54 @@ pub struct RawTopic {
     pub aliases: Vec<Spanned<String>>,
     #[serde(default)]
     pub related: Vec<Spanned<String>>,
-    pub benefits: Option<Spanned<RawBenefits>>,
-    pub safety: Option<Spanned<RawSafety>>,
+    // Not spanned: a section written only as `[[topics.benefits.summary]]`
+    // is an implicit table, which has no span. Messages use the topic's id.
+    pub benefits: Option<RawBenefits>,
+    pub safety: Option<RawSafety>,
 }
 
+/// A section's sentences, as written: `[[topics.benefits.summary]]` and so on.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBenefits {
-    pub summary: Spanned<String>,
     #[serde(default)]
-    pub points: Vec<Spanned<String>>,
+    pub summary: Vec<Spanned<RawSentence>>,
     #[serde(default)]
-    pub evidence: Vec<Spanned<RawEvidence>>,
+    pub points: Vec<Spanned<RawSentence>>,
+    /// Ids of `[[advice]]` lines.
+    #[serde(default)]
+    pub advice: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSafety {
     pub level: SafetyLevel,
-    pub summary: Spanned<String>,
     #[serde(default)]
-    pub points: Vec<Spanned<String>>,
-    pub sources_differ: Option<Spanned<String>>,
+    pub summary: Vec<Spanned<RawSentence>>,
     #[serde(default)]
-    pub evidence: Vec<Spanned<RawEvidence>>,
+    pub points: Vec<Spanned<RawSentence>>,
+    #[serde(default)]
+    pub differ: Vec<Spanned<RawSentence>>,
+    #[serde(default)]
+    pub advice: Vec<Spanned<String>>,
 }
 
+/// `say` and the quotes behind it, each `"000: verbatim words"`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawEvidence {
-    pub source: Spanned<String>,
-    pub quote: Spanned<String>,
+pub struct RawSentence {
+    pub say: Spanned<String>,
+    #[serde(default)]
+    pub cite: Vec<Spanned<String>>,
 }
 
+/// One of the bot's own general safety advice lines.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTip {
-    pub text: Spanned<String>,
-    #[serde(default)]
-    pub evidence: Vec<Spanned<RawEvidence>>,
+pub struct RawAdvice {
+    pub id: Spanned<String>,
+    pub say: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

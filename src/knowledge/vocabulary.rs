@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::check::{Checker, MAX_ALIAS, MAX_TEXT};
-use super::{KnowledgeError, Topic, TopicId};
+use super::{Advice, Backing, KnowledgeError, Sentence, Topic, TopicId};
 
 /// The vocabulary compiled into the binary.
 pub const EMBEDDED_VOCABULARY: &str = include_str!("../../knowledge/vocabulary.toml");
@@ -48,10 +48,40 @@ pub struct Term {
     /// Said instead of the topic's summary when these words named it: for
     /// things the sources do not discuss specifically (blood thinners,
     /// diabetes), so the reply says so instead of borrowing another text.
-    pub note: Option<String>,
+    pub note: Option<Note>,
+    /// The words name a situation the topic's safety note is about (a torn
+    /// muscle, stitches): its warning leads whatever was asked.
+    pub warn: bool,
     /// Readings that name the topic ("150/95", "34 weeks").
     pub patterns: Vec<Pattern>,
     pub why: String,
+}
+
+/// What the bot says when words name something its sources do not discuss
+/// by name: "My sources say nothing specific about {about}.", then its own
+/// advice lines.
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    /// What the words name, as the reply says it ("blood thinners").
+    pub about: String,
+    /// The bot's own general advice lines said with it.
+    pub advice: Vec<Sentence>,
+}
+
+impl Note {
+    /// The sentence that replaces the section's summary: the bot's own
+    /// words about what its sources cover, not a claim about massage.
+    pub fn framing(&self) -> String {
+        format!("My sources say nothing specific about {}.", self.about)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNote {
+    about: Spanned<String>,
+    #[serde(default)]
+    advice: Vec<Spanned<String>>,
 }
 
 /// A reading recognised by its shape rather than its words.
@@ -95,7 +125,9 @@ struct RawTerm {
     caps: Vec<Spanned<String>>,
     #[serde(default)]
     weak: bool,
-    note: Option<Spanned<String>>,
+    #[serde(default)]
+    warn: bool,
+    note: Option<Spanned<RawNote>>,
     #[serde(default)]
     patterns: Vec<Pattern>,
 }
@@ -138,12 +170,14 @@ pub fn phrase_key(phrase: &str) -> String {
 }
 
 impl Vocabulary {
-    /// Parses and validates vocabulary text against the topics it names.
-    /// `origin` names the file in problems.
+    /// Parses and validates vocabulary text against the topics it names
+    /// and the advice lines notes may use. `origin` names the file in
+    /// problems.
     pub fn from_toml(
         text: &str,
         origin: &str,
         topics: &[Topic],
+        advice: &[Advice],
         unknown: UnknownTopics,
     ) -> Result<Vocabulary, KnowledgeError> {
         let mut c = Checker::new(origin, text);
@@ -202,10 +236,45 @@ impl Vocabulary {
                 }
             }
             let why = c.text_field(&term.why, at, "why", MAX_TEXT);
-            let note = term
-                .note
-                .as_ref()
-                .map(|n| c.text_field(n, at, "note", MAX_TEXT));
+            let note = term.note.as_ref().map(|n| {
+                let n = n.get_ref();
+                let about = c.text_field(&n.about, at, "note `about`", 120);
+                let mut lines = Vec::new();
+                for id in &n.advice {
+                    match advice.iter().find(|a| a.id.as_str() == id.get_ref()) {
+                        Some(a) => lines.push(Sentence {
+                            text: a.text.clone(),
+                            backing: Backing::Advice(a.id.clone()),
+                        }),
+                        None => c.at(
+                            &id.span(),
+                            at,
+                            format!(
+                                "note: advice `{}` is not one of the knowledge file's [[advice]] lines",
+                                id.get_ref()
+                            ),
+                        ),
+                    }
+                }
+                Note {
+                    about,
+                    advice: lines,
+                }
+            });
+            if term.warn
+                && topics
+                    .iter()
+                    .find(|t| t.id == topic)
+                    .is_some_and(|t| t.safety.is_none())
+            {
+                c.at(
+                    &span,
+                    at,
+                    format!(
+                        "`warn` needs a safety note to lead with, and topic `{topic}` has none"
+                    ),
+                );
+            }
             if term.words.is_empty() && term.caps.is_empty() && term.patterns.is_empty() {
                 c.at(&span, at, "term has no words, caps or patterns");
             }
@@ -252,6 +321,7 @@ impl Vocabulary {
                 words,
                 caps,
                 weak: term.weak,
+                warn: term.warn,
                 note,
                 patterns: term.patterns.clone(),
                 why,

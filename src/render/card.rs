@@ -54,6 +54,10 @@ impl std::fmt::Display for LimitProblem {
     }
 }
 
+/// Where the bot's own general advice is shown: apart from what the
+/// sources say, and named as the bot's.
+pub const ADVICE_HEADING: &str = "My own advice (not from the sources)";
+
 const GREEN: u32 = 0x3BA55C;
 const RED: u32 = 0xD64545;
 const ORANGE: u32 = 0xE8912D;
@@ -196,6 +200,10 @@ fn layout(reply: &Reply, cut: bool) -> Card {
             field("Sources differ", differ.clone());
         }
     }
+    if !reply.advice.is_empty() {
+        let lines: Vec<String> = reply.advice.iter().map(|a| format!("• {a}")).collect();
+        field(ADVICE_HEADING, lines.join("\n"));
+    }
     for part in &reply.more {
         let mut value = part.summary.clone();
         if let Some(safety) = &part.safety {
@@ -204,6 +212,9 @@ fn layout(reply: &Reply, cut: bool) -> Card {
                 safety_badge(safety.level),
                 safety.level.label()
             );
+        }
+        if !part.advice.is_empty() {
+            value = format!("{value}\n*My advice:* {}", part.advice.join(" "));
         }
         field(&part.heading, value);
     }
@@ -239,7 +250,7 @@ fn layout(reply: &Reply, cut: bool) -> Card {
         (_, Some(s), _) => safety_color(s.level),
         (Kind::Answer, None, _) => GREEN,
         (Kind::Tip, _, _) => TEAL,
-        (Kind::Topics | Kind::About, _, _) => BLURPLE,
+        (Kind::Topics | Kind::About | Kind::Quotes, _, _) => BLURPLE,
         (Kind::Error, _, _) => RED,
         (_, None, Command::Safe) => YELLOW,
         _ => GREY,

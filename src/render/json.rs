@@ -1,7 +1,7 @@
 use serde::Serialize;
 
 use crate::knowledge::TopicId;
-use crate::reply::{Command, Intent, Kind, Reply};
+use crate::reply::{Command, Intent, Kind, Reply, Said};
 
 /// One reply as a JSON object for `ask --json`: what tools and evaluation
 /// scripts read. `text` is exactly what the terminal shows.
@@ -22,6 +22,10 @@ pub struct JsonReply<'a> {
     pub safety_level: Option<&'static str>,
     pub text: String,
     pub caveat: &'a str,
+    /// With `ask --quotes`: each sentence shown, with its verbatim quotes
+    /// or marked as the bot's own advice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quotes: Option<Vec<Said>>,
 }
 
 pub fn json(reply: &Reply) -> JsonReply<'_> {
@@ -39,5 +43,6 @@ pub fn json(reply: &Reply) -> JsonReply<'_> {
         safety_level: reply.safety.as_ref().map(|s| s.level.as_str()),
         text: super::text(reply),
         caveat: reply.caveat.as_str(),
+        quotes: None,
     }
 }

@@ -5,8 +5,9 @@
 
 mod card;
 mod json;
+pub mod quotes;
 mod text;
 
-pub use card::{limits, Card, Field, LimitProblem};
+pub use card::{limits, Card, Field, LimitProblem, ADVICE_HEADING};
 pub use json::{json, JsonReply};
 pub use text::text;

@@ -107,6 +107,10 @@ pub struct Lexicon {
     /// word), sorted by hash: a flat table, cheap to build at every start.
     /// Hash collisions only add candidates, which the edit distance checks.
     deletes: Vec<(u64, WordId)>,
+    /// The longest typo target: a longer token is more than two edits
+    /// from every one of them, so its deletions need not be hashed (for a
+    /// 6,000-letter "word" that would be 18 million hashes).
+    longest_target: usize,
     entries: Vec<Entry>,
     by_word: Vec<Vec<EntryId>>,
 }
@@ -182,6 +186,7 @@ impl Lexicon {
         for (i, w) in lex.words.iter().enumerate() {
             if typo_target[i] && w.len >= MIN_TYPO_LEN && w.text.is_ascii() {
                 let id = i as WordId;
+                lex.longest_target = lex.longest_target.max(w.len);
                 lex.deletes
                     .extend(deletion_hashes(w.text.as_bytes(), max_edits(w.len)).map(|h| (h, id)));
             }
@@ -215,7 +220,11 @@ impl Lexicon {
             }
         }
         let len = token.chars().count();
-        if !out.is_empty() || len < MIN_TYPO_LEN || !token.is_ascii() || class != WordClass::Unknown
+        if !out.is_empty()
+            || len < MIN_TYPO_LEN
+            || len > self.longest_target + 2
+            || !token.is_ascii()
+            || class != WordClass::Unknown
         {
             return out;
         }

@@ -78,6 +78,10 @@ pub mod limits {
     pub const CHOICES: usize = 25;
     pub const CHOICE_NAME: usize = 100;
     pub const CHOICE_VALUE: usize = 100;
+    pub const ACTION_ROWS: usize = 5;
+    pub const BUTTONS_PER_ROW: usize = 5;
+    pub const BUTTON_LABEL: usize = 80;
+    pub const CUSTOM_ID: usize = 100;
 }
 
 static NEXT_SNOWFLAKE: AtomicU64 = AtomicU64::new(1_300_000_000_000_000_000);
@@ -950,6 +954,20 @@ impl FakeDiscord {
         self.interaction(4, name, options, who)
     }
 
+    /// A button click (interaction type 3) on `message`, a message object
+    /// as Discord would send it (see [`message_from_callback`]).
+    pub fn interaction_component(
+        &self,
+        custom_id: &str,
+        message: Value,
+        who: &Invoker,
+    ) -> Interaction {
+        let mut i = self.interaction(3, "", json!([]), who);
+        i.payload["data"] = json!({"custom_id": custom_id, "component_type": 2});
+        i.payload["message"] = message;
+        i
+    }
+
     /// Dispatches INTERACTION_CREATE.
     pub fn dispatch_interaction(&self, i: &Interaction) {
         self.inner.lock().interactions.insert(i.id, i.token.clone());
@@ -1640,9 +1658,27 @@ fn command_object(c: &Value, id: &str, guild: Option<u64>) -> Value {
     out
 }
 
+/// The message an interaction callback (type 4 or 7) created, as Discord
+/// sends it with a click on one of its buttons.
+pub fn message_from_callback(channel: u64, callback: &Value) -> Value {
+    message_object(channel, &callback["data"])
+}
+
+/// The `custom_id`s of a message payload's buttons, in order.
+pub fn button_ids(message: &Value) -> Vec<String> {
+    message["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// A message as Discord returns it.
 fn message_object(channel: u64, body: &Value) -> Value {
     json!({
+        "components": body.get("components").cloned().unwrap_or(json!([])),
         "id": snowflake().to_string(),
         "channel_id": channel.to_string(),
         "author": bot_user(),
@@ -1709,10 +1745,65 @@ pub fn check_message(m: &Value) -> Result<(), Vec<String>> {
             }
         }
     }
+    check_components(&m["components"], &mut errs);
     if errs.is_empty() {
         Ok(())
     } else {
         Err(errs)
+    }
+}
+
+/// Discord's checks on a message's action rows and buttons.
+fn check_components(rows: &Value, errs: &mut Vec<String>) {
+    use limits::*;
+    let Some(rows) = rows.as_array() else {
+        if !rows.is_null() {
+            errs.push("components: not an array".to_owned());
+        }
+        return;
+    };
+    if rows.len() > ACTION_ROWS {
+        errs.push(format!("components: {} rows > {ACTION_ROWS}", rows.len()));
+    }
+    let mut ids = HashSet::new();
+    for (i, row) in rows.iter().enumerate() {
+        if row["type"] != 1 {
+            errs.push(format!(
+                "components.{i}: type {} is not an action row",
+                row["type"]
+            ));
+        }
+        let buttons = row["components"].as_array().cloned().unwrap_or_default();
+        if buttons.is_empty() || buttons.len() > BUTTONS_PER_ROW {
+            errs.push(format!(
+                "components.{i}: {} buttons not in 1..={BUTTONS_PER_ROW}",
+                buttons.len()
+            ));
+        }
+        for (j, b) in buttons.iter().enumerate() {
+            let at = format!("components.{i}.components.{j}");
+            if b["type"] != 2 {
+                errs.push(format!("{at}: type {} is not a button", b["type"]));
+            }
+            let style = b["style"].as_u64().unwrap_or(0);
+            if !(1..=5).contains(&style) {
+                errs.push(format!("{at}: style {style} not in 1..=4 (or 5, link)"));
+            }
+            if chars(&b["label"]) > BUTTON_LABEL {
+                errs.push(format!("{at}.label: > {BUTTON_LABEL}"));
+            }
+            if style == 5 {
+                continue;
+            }
+            let id = b["custom_id"].as_str().unwrap_or("");
+            let n = id.chars().count();
+            if n == 0 || n > CUSTOM_ID {
+                errs.push(format!("{at}.custom_id: length {n} not in 1..={CUSTOM_ID}"));
+            }
+            if !ids.insert(id.to_owned()) {
+                errs.push(format!("{at}.custom_id: {id:?} repeats in the message"));
+            }
+        }
     }
 }
 

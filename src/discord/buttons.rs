@@ -1,0 +1,373 @@
+//! The buttons under replies, and the `custom_id`s that carry their state.
+//!
+//! A click must work after a restart and on any process, so nothing is
+//! kept in memory: the id names what the reply showed, in topic and term
+//! indices, under the fingerprint of the knowledge those indices belong
+//! to. Ids are versioned and parsed strictly; anything else (a forged id,
+//! one from another knowledge version) gets a clear private reply.
+//!
+//! `q1:<fingerprint>:<items>` opens the quotes behind a reply;
+//! `qp1:<fingerprint>:<page>:<items>` turns their pages. Items are joined
+//! with `.`: `b3` benefits of topic 3 in full, `B3` in brief, `s3`/`S3`
+//! safety, `n7` after a section (the note of vocabulary term 7), `x3`/`y3`
+//! "no benefits/safety section" for topic 3, `t12` tip 12.
+
+use serenity::all::{ButtonStyle, CreateActionRow, CreateButton};
+
+use crate::engine::Engine;
+use crate::reply::{Intent, Shown};
+
+/// Discord's limit on a `custom_id`.
+pub const CUSTOM_ID_MAX: usize = 100;
+/// Items a reply can show and still get a button; more than any reply has.
+const MAX_ITEMS: usize = 16;
+/// More pages than any reply's quotes fill.
+const MAX_PAGE: usize = 99;
+
+const OPEN: &str = "q1";
+const PAGE: &str = "qp1";
+
+/// What a click asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Click {
+    /// The quotes behind a reply, from its first page, in a new private
+    /// message.
+    Quotes(Vec<Shown>),
+    /// Another page of quotes, replacing the page shown.
+    QuotesPage { shown: Vec<Shown>, page: usize },
+}
+
+/// Why a click cannot be answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadClick {
+    /// A well-formed id from another version of the knowledge.
+    #[error("the button is from another version of the knowledge")]
+    Stale,
+    /// Not an id this bot makes.
+    #[error("the button id is not one this bot makes")]
+    Unknown,
+}
+
+/// The id of the Quotes button under a reply that showed `shown`, if it
+/// has anything to quote and fits.
+pub fn quotes_id(engine: &Engine, shown: &[Shown]) -> Option<String> {
+    let items = encode_items(engine, shown)?;
+    let id = format!("{OPEN}:{:08x}:{items}", engine.fingerprint());
+    (id.len() <= CUSTOM_ID_MAX).then_some(id)
+}
+
+/// The id of the button that shows page `page` of the quotes.
+fn page_id(engine: &Engine, shown: &[Shown], page: usize) -> Option<String> {
+    let items = encode_items(engine, shown)?;
+    let id = format!("{PAGE}:{:08x}:{page}:{items}", engine.fingerprint());
+    (id.len() <= CUSTOM_ID_MAX).then_some(id)
+}
+
+/// The row under an answer: its Quotes button, if it has one.
+pub fn answer_rows(engine: &Engine, shown: &[Shown]) -> Vec<CreateActionRow> {
+    quotes_id(engine, shown)
+        .map(|id| {
+            vec![CreateActionRow::Buttons(vec![CreateButton::new(id)
+                .label("Quotes")
+                .style(ButtonStyle::Secondary)])]
+        })
+        .unwrap_or_default()
+}
+
+/// Previous and Next under page `page` of `pages`; none for one page.
+pub fn pager_rows(
+    engine: &Engine,
+    shown: &[Shown],
+    page: usize,
+    pages: usize,
+) -> Vec<CreateActionRow> {
+    if pages <= 1 {
+        return Vec::new();
+    }
+    let last = pages - 1;
+    // Ids in one message must differ: on the first page Previous points at
+    // page 0 (disabled) and Next at 1; on the last, Next at the last page.
+    let (Some(prev), Some(next)) = (
+        page_id(engine, shown, page.saturating_sub(1)),
+        page_id(engine, shown, (page + 1).min(last)),
+    ) else {
+        return Vec::new();
+    };
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(prev)
+            .label("Previous")
+            .style(ButtonStyle::Secondary)
+            .disabled(page == 0),
+        CreateButton::new(next)
+            .label("Next")
+            .style(ButtonStyle::Secondary)
+            .disabled(page >= last),
+    ])]
+}
+
+/// Reads a button id back, strictly: it must be exactly what this
+/// knowledge would have written.
+pub fn parse(engine: &Engine, id: &str) -> Result<Click, BadClick> {
+    if id.len() > CUSTOM_ID_MAX {
+        return Err(BadClick::Unknown);
+    }
+    let mut fields = id.split(':');
+    let verb = fields.next().ok_or(BadClick::Unknown)?;
+    if verb != OPEN && verb != PAGE {
+        return Err(BadClick::Unknown);
+    }
+    let fingerprint = fields.next().ok_or(BadClick::Unknown)?;
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if fingerprint.len() != 8 || !fingerprint.bytes().all(hex) {
+        return Err(BadClick::Unknown);
+    }
+    let page = if verb == PAGE {
+        let page = parse_index(fields.next().ok_or(BadClick::Unknown)?)?;
+        if page > MAX_PAGE {
+            return Err(BadClick::Unknown);
+        }
+        Some(page)
+    } else {
+        None
+    };
+    let items = fields.next().ok_or(BadClick::Unknown)?;
+    if fields.next().is_some() {
+        return Err(BadClick::Unknown);
+    }
+    if fingerprint != format!("{:08x}", engine.fingerprint()) {
+        return Err(BadClick::Stale);
+    }
+    let shown = decode_items(engine, items)?;
+    // Only the canonical spelling is accepted ("b03" is not "b3").
+    if encode_items(engine, &shown).as_deref() != Some(items) {
+        return Err(BadClick::Unknown);
+    }
+    Ok(match page {
+        None => Click::Quotes(shown),
+        Some(page) => Click::QuotesPage { shown, page },
+    })
+}
+
+fn encode_items(engine: &Engine, shown: &[Shown]) -> Option<String> {
+    if shown.is_empty() || shown.len() > MAX_ITEMS {
+        return None;
+    }
+    let k = engine.knowledge();
+    let index = |id| k.topics.iter().position(|t| &t.id == id);
+    let mut out: Vec<String> = Vec::with_capacity(shown.len());
+    for item in shown {
+        out.push(match item {
+            Shown::Section {
+                topic,
+                side,
+                brief,
+                note,
+            } => {
+                let kind = match (side, brief) {
+                    (Intent::Benefits, false) => 'b',
+                    (Intent::Benefits, true) => 'B',
+                    (Intent::Safe, false) => 's',
+                    (Intent::Safe, true) => 'S',
+                };
+                let note = note.map(|n| format!("n{n}")).unwrap_or_default();
+                format!("{kind}{}{note}", index(topic)?)
+            }
+            Shown::Missing { topic, side } => {
+                let kind = match side {
+                    Intent::Benefits => 'x',
+                    Intent::Safe => 'y',
+                };
+                format!("{kind}{}", index(topic)?)
+            }
+            Shown::Tip(i) => format!("t{i}"),
+        });
+    }
+    Some(out.join("."))
+}
+
+/// Items back to what a reply showed, each checked against the knowledge:
+/// a section the topic has, a note some term carries, a tip that exists.
+fn decode_items(engine: &Engine, items: &str) -> Result<Vec<Shown>, BadClick> {
+    let k = engine.knowledge();
+    let mut out = Vec::new();
+    for item in items.split('.') {
+        let mut chars = item.chars();
+        let kind = chars.next().ok_or(BadClick::Unknown)?;
+        let rest = chars.as_str();
+        if kind == 't' {
+            let i = parse_index(rest)?;
+            if i >= k.tips.len() {
+                return Err(BadClick::Unknown);
+            }
+            out.push(Shown::Tip(i));
+            continue;
+        }
+        let (topic, note) = match rest.split_once('n') {
+            Some((t, n)) => (parse_index(t)?, Some(parse_index(n)?)),
+            None => (parse_index(rest)?, None),
+        };
+        let t = k.topics.get(topic).ok_or(BadClick::Unknown)?;
+        let side = match kind {
+            'b' | 'B' | 'x' => Intent::Benefits,
+            's' | 'S' | 'y' => Intent::Safe,
+            _ => return Err(BadClick::Unknown),
+        };
+        let has = t.section(side == Intent::Safe).is_some();
+        if matches!(kind, 'x' | 'y') {
+            if has || note.is_some() {
+                return Err(BadClick::Unknown);
+            }
+            out.push(Shown::Missing {
+                topic: t.id.clone(),
+                side,
+            });
+            continue;
+        }
+        if !has {
+            return Err(BadClick::Unknown);
+        }
+        if let Some(n) = note {
+            let term = k.vocabulary.terms.get(n).ok_or(BadClick::Unknown)?;
+            if term.note.is_none() {
+                return Err(BadClick::Unknown);
+            }
+        }
+        out.push(Shown::Section {
+            topic: t.id.clone(),
+            side,
+            brief: kind.is_ascii_uppercase(),
+            note,
+        });
+    }
+    if out.len() > MAX_ITEMS {
+        return Err(BadClick::Unknown);
+    }
+    Ok(out)
+}
+
+/// A small decimal index, digits only.
+fn parse_index(s: &str) -> Result<usize, BadClick> {
+    if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(BadClick::Unknown);
+    }
+    s.parse().map_err(|_| BadClick::Unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Request;
+
+    fn engine() -> Engine {
+        Engine::load(None).expect("embedded knowledge loads")
+    }
+
+    #[test]
+    fn every_answer_and_tip_round_trips_within_the_limit() {
+        let e = engine();
+        let k = e.knowledge();
+        let mut replies = Vec::new();
+        for t in &k.topics {
+            replies.push(e.answer_topic(Intent::Benefits, t.id.as_str()));
+            replies.push(e.answer_topic(Intent::Safe, t.id.as_str()));
+        }
+        for i in 0..k.tips.len() {
+            replies.push(e.tip(i));
+        }
+        replies.push(e.answer(&Request::Ask(
+            "pregnant with back pain and on blood thinners, is a massage ok?".into(),
+        )));
+        for r in replies {
+            let id = quotes_id(&e, &r.shown).expect("an answer has a Quotes button");
+            assert!(id.len() <= CUSTOM_ID_MAX, "{id}");
+            assert_eq!(parse(&e, &id), Ok(Click::Quotes(r.shown.clone())), "{id}");
+            let page = page_id(&e, &r.shown, 2).unwrap();
+            assert_eq!(
+                parse(&e, &page),
+                Ok(Click::QuotesPage {
+                    shown: r.shown.clone(),
+                    page: 2
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn replies_that_quote_nothing_get_no_button() {
+        let e = engine();
+        for r in [
+            e.answer(&Request::About),
+            e.answer(&Request::Topics),
+            e.answer(&Request::Ask("i want to kill myself".into())),
+        ] {
+            assert!(r.shown.is_empty());
+            assert_eq!(quotes_id(&e, &r.shown), None);
+        }
+    }
+
+    #[test]
+    fn forged_and_stale_ids_are_refused() {
+        let e = engine();
+        let good = quotes_id(&e, &e.answer_topic(Intent::Benefits, "sleep").shown).unwrap();
+        let fp = format!("{:08x}", e.fingerprint());
+        let other = format!("{:08x}", e.fingerprint().wrapping_add(1));
+        assert_eq!(parse(&e, &good.replace(&fp, &other)), Err(BadClick::Stale));
+        let n = e.knowledge().topics.len();
+        let cancer = e
+            .knowledge()
+            .topics
+            .iter()
+            .position(|t| t.benefits.is_none())
+            .unwrap();
+        let sleep = e
+            .knowledge()
+            .topics
+            .iter()
+            .position(|t| t.id.as_str() == "sleep")
+            .unwrap();
+        for bad in [
+            String::new(),
+            "hello".into(),
+            "q1".into(),
+            format!("q1:{fp}"),
+            format!("q1:{fp}:"),
+            format!("q2:{fp}:b0"),
+            format!("q1:{fp}:b{n}"),
+            format!("q1:{fp}:b{cancer}"),
+            format!("q1:{fp}:x{sleep}"),
+            format!("q1:{fp}:b0n9999"),
+            format!("q1:{fp}:b00"),
+            format!("q1:{fp}:b+1"),
+            format!("q1:{fp}:b-1"),
+            format!("q1:{fp}:z1"),
+            format!("q1:{fp}:t99999"),
+            format!("q1:{fp}:b0:extra"),
+            format!("qp1:{fp}:100:b0"),
+            format!("qp1:{fp}:b0"),
+            format!("q1:{fp}:{}", vec!["b0"; 17].join(".")),
+            format!("q1:{fp}:b0.{}", "9".repeat(200)),
+            "q1:zzzzzzzz:b0".into(),
+            "q1:😀😀:b0".into(),
+        ] {
+            let got = parse(&e, &bad);
+            assert_eq!(got, Err(BadClick::Unknown), "{bad:?}");
+        }
+        if fp != fp.to_uppercase() {
+            let upper = format!("q1:{}:b{sleep}", fp.to_uppercase());
+            assert_eq!(parse(&e, &upper), Err(BadClick::Unknown));
+        }
+    }
+
+    #[test]
+    fn pager_ids_differ_and_stay_in_range() {
+        let e = engine();
+        let shown = e.answer_topic(Intent::Safe, "pregnancy").shown;
+        assert!(pager_rows(&e, &shown, 0, 1).is_empty());
+        for (page, pages) in [(0usize, 2usize), (1, 2), (0, 3), (1, 3), (2, 3)] {
+            let prev = page_id(&e, &shown, page.saturating_sub(1)).unwrap();
+            let next = page_id(&e, &shown, (page + 1).min(pages - 1)).unwrap();
+            assert_ne!(prev, next, "page {page} of {pages}");
+            assert_eq!(pager_rows(&e, &shown, page, pages).len(), 1);
+        }
+    }
+}
