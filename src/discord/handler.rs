@@ -210,25 +210,23 @@ impl<C: Clock> Handler<C> {
         let name = "quotes";
         let caveat = &self.engine.knowledge().caveat;
         let (reply, response) = match buttons::parse(&self.engine, &click.data.custom_id) {
-            Ok(Click::Quotes(shown)) => {
+            Ok(click) => {
+                let (shown, page, turn) = match click {
+                    Click::Quotes(shown) => (shown, 0, false),
+                    Click::QuotesPage { shown, page } => (shown, page, true),
+                };
                 let said = self.engine.said(&shown);
-                let (reply, pages) = crate::render::quotes::page_reply(&said, 0, caveat);
-                let message = embed::response(&reply, &self.engine)
-                    .components(buttons::pager_rows(&self.engine, &shown, 0, pages));
-                (reply, CreateInteractionResponse::Message(message))
-            }
-            Ok(Click::QuotesPage { shown, page }) => {
-                let said = self.engine.said(&shown);
-                let (reply, pages) = crate::render::quotes::page_reply(&said, page, caveat);
-                let page = page.min(pages - 1);
-                // An update keeps the message's own flags (it is private).
-                let message = embed::update(&reply).components(buttons::pager_rows(
-                    &self.engine,
-                    &shown,
-                    page,
-                    pages,
-                ));
-                (reply, CreateInteractionResponse::UpdateMessage(message))
+                let (reply, page, pages) = crate::render::quotes::page_reply(&said, page, caveat);
+                let rows = buttons::pager_rows(&self.engine, &shown, page, pages);
+                let response = if turn {
+                    // An update keeps the message's own flags (it is private).
+                    CreateInteractionResponse::UpdateMessage(embed::update(&reply).components(rows))
+                } else {
+                    CreateInteractionResponse::Message(
+                        embed::response(&reply, &self.engine).components(rows),
+                    )
+                };
+                (reply, response)
             }
             Err(bad) => {
                 let custom_id: String =

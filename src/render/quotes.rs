@@ -19,8 +19,8 @@ const OWN: &str = "My own words about what my sources cover.";
 const TITLE: &str = "Quotes behind this answer";
 
 /// Page `page` (from 0; past the end means the last) of the quotes as a
-/// private reply, and how many pages there are.
-pub fn page_reply(said: &[Said], page: usize, caveat: &Caveat) -> (Reply, usize) {
+/// private reply, with the page it is and how many there are.
+pub fn page_reply(said: &[Said], page: usize, caveat: &Caveat) -> (Reply, usize, usize) {
     let mut pages = pages(said);
     let count = pages.len();
     let page = page.min(count - 1);
@@ -39,7 +39,7 @@ pub fn page_reply(said: &[Said], page: usize, caveat: &Caveat) -> (Reply, usize)
         TITLE.to_owned()
     };
     let reply = Reply::new(Command::Quotes, Kind::Quotes, title, body, caveat);
-    (reply, count)
+    (reply, page, count)
 }
 
 /// The quotes as plain text for a terminal.
