@@ -1,12 +1,12 @@
-//! Operations: `/healthz` (200 while the gateway is connected, 503
-//! otherwise) and `/metrics` in Prometheus text format, served on
-//! `HEALTH_ADDR` when set.
+//! Operations: `/healthz` (200 while the gateway is connected and the
+//! database is sound, 503 otherwise, with the reason) and `/metrics` in
+//! Prometheus text format, served on `HEALTH_ADDR` when set.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -35,8 +35,19 @@ pub struct Metrics {
     latency: Mutex<Histogram>,
     tips_posted: AtomicU64,
     tips_failed: AtomicU64,
+    autocomplete_dropped: AtomicU64,
     reconnects: AtomicU64,
     connected: AtomicBool,
+    storage: OnceLock<StorageCheck>,
+}
+
+/// Asks the store whether it is sound (see `TipStore::problem`).
+struct StorageCheck(Box<dyn Fn() -> Option<String> + Send + Sync>);
+
+impl std::fmt::Debug for StorageCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StorageCheck")
+    }
 }
 
 impl Metrics {
@@ -70,6 +81,10 @@ impl Metrics {
         self.tips_failed.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn autocomplete_dropped(&self) {
+        self.autocomplete_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn gateway_reconnected(&self) {
         self.reconnects.fetch_add(1, Ordering::Relaxed);
     }
@@ -80,6 +95,16 @@ impl Metrics {
 
     pub fn is_connected(&self) -> bool {
         self.connected.load(Ordering::Relaxed)
+    }
+
+    /// Makes `/healthz` ask `check` for a storage problem on every probe.
+    pub fn set_storage_check(&self, check: impl Fn() -> Option<String> + Send + Sync + 'static) {
+        let _ = self.storage.set(StorageCheck(Box::new(check)));
+    }
+
+    /// The storage problem, if any.
+    pub fn storage_problem(&self) -> Option<String> {
+        self.storage.get().and_then(|c| (c.0)())
     }
 
     /// The Prometheus text exposition.
@@ -127,6 +152,11 @@ impl Metrics {
                 &self.tips_failed,
             ),
             (
+                "massage_bot_autocomplete_dropped_total",
+                "Autocomplete requests not answered because no reply slot was free in time.",
+                &self.autocomplete_dropped,
+            ),
+            (
                 "massage_bot_gateway_reconnects_total",
                 "Gateway reconnections (resumes and re-identifies).",
                 &self.reconnects,
@@ -144,15 +174,26 @@ impl Metrics {
             "# HELP massage_bot_gateway_connected 1 while the gateway is connected.\n# TYPE massage_bot_gateway_connected gauge\nmassage_bot_gateway_connected {}",
             u8::from(self.is_connected())
         );
+        let _ = writeln!(
+            out,
+            "# HELP massage_bot_storage_ok 0 once the database was found damaged, replaced or deleted.\n# TYPE massage_bot_storage_ok gauge\nmassage_bot_storage_ok {}",
+            u8::from(self.storage_problem().is_none())
+        );
         out
     }
 }
 
 async fn healthz(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
+    if let Some(problem) = m.storage_problem() {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n"));
+    }
     if m.is_connected() {
-        (StatusCode::OK, "ok\n")
+        (StatusCode::OK, "ok\n".to_owned())
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "gateway not connected\n")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "gateway not connected\n".to_owned(),
+        )
     }
 }
 

@@ -13,6 +13,7 @@ pub mod discord;
 pub mod engine;
 pub mod health;
 pub mod knowledge;
+pub mod logging;
 pub mod matching;
 pub mod render;
 pub mod reply;

@@ -66,6 +66,14 @@ enum Command {
         #[command(subcommand)]
         command: KnowledgeCommand,
     },
+    /// Check or recover the tip database (see README "Operations").
+    Db {
+        /// The database (default: DATABASE_URL, else the bot's default file).
+        #[arg(long, env = "DATABASE_URL", default_value = massage_bot::storage::DEFAULT_DATABASE_URL, value_name = "URL")]
+        database: String,
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Connect to Discord and serve slash commands and daily tips.
     ///
     /// Configuration comes from the environment and `.env`: DISCORD_TOKEN
@@ -90,6 +98,20 @@ enum KnowledgeCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Look for damage and count the readable tip settings, without changing
+    /// the file (exit 0 if sound, 1 if damaged).
+    Check,
+    /// Print every readable server's tip settings, one JSON object per line
+    /// (exit 1 if some could not be read, after printing the rest).
+    Export,
+    /// Read `db export` lines from standard input into the database
+    /// (created if missing): each server's schedule, on/off, pause and last
+    /// post.
+    Import,
+}
+
 /// Exit code for a knowledge file or configuration the program refuses.
 const EXIT_INVALID: u8 = 2;
 
@@ -112,15 +134,12 @@ fn init_logging(bot: bool) {
     // thousands of interactions a second that halves throughput. Our own
     // lines (one per command, connection changes) stay at info.
     let default = if bot { "info,serenity=warn" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match LogFormat::from_env() {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
+    massage_bot::logging::init(
+        LogFormat::from_env(),
+        default,
+        massage_bot::discord::tap::MUTED_TARGETS,
+        massage_bot::discord::tap::layer(),
+    );
 }
 
 /// Loads the engine or explains, in the same words for every command, why not.
@@ -215,6 +234,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", render::text(&engine.daily_tip(index, date)));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Db { database, command } => db(&database, command),
         Command::Healthcheck { addr } => {
             // A bot bound to all interfaces is probed on loopback.
             let addr = addr.replace("0.0.0.0", "127.0.0.1");
@@ -246,7 +266,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            runtime.block_on(massage_bot::discord::run(config, engine))?;
+            let result = runtime.block_on(massage_bot::discord::run(config, engine));
+            // A serenity task that never yields (it can spin after some
+            // gateway faults) must not keep the process alive.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            result?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -279,4 +303,89 @@ fn print_answer(
         }
     }
     Ok(())
+}
+
+/// `massage-bot db check|export|import`.
+fn db(url: &str, command: DbCommand) -> anyhow::Result<ExitCode> {
+    use massage_bot::storage::{DatabaseUrl, ExportedSettings, SqliteStore};
+    let path = match DatabaseUrl::parse(url) {
+        Ok(DatabaseUrl::SqliteFile(path)) => path,
+        Ok(DatabaseUrl::SqliteMemory) => {
+            eprintln!("error: DATABASE_URL names an in-memory database; there is no file to check");
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+    };
+    match command {
+        DbCommand::Check => {
+            let store = match SqliteStore::open_read_only(&path) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("damaged: {e}");
+                    eprintln!("Nothing can be read from this file. Move it aside and start the bot with a fresh one, or restore a backup (README, \"Operations\").");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let report = store.check()?;
+            if report.is_ok() {
+                println!(
+                    "ok: {} — schema version {}, {} servers with tip settings",
+                    path.display(),
+                    report.schema_version,
+                    report.readable
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("damaged: {}", path.display());
+            for p in &report.problems {
+                println!("  {p}");
+            }
+            println!(
+                "{} servers' tip settings can be read; {} rows or runs of rows cannot.",
+                report.readable, report.skipped
+            );
+            println!("To recover (README, \"Operations\"): stop the bot, then");
+            println!("  massage-bot db export > settings.jsonl");
+            println!("  mv {0} {0}.damaged", path.display());
+            println!("  massage-bot db import < settings.jsonl");
+            Ok(ExitCode::FAILURE)
+        }
+        DbCommand::Export => {
+            let store = SqliteStore::open_read_only(&path)?;
+            let (rows, skipped) = store.export();
+            let mut out = std::io::stdout().lock();
+            for row in &rows {
+                serde_json::to_writer(&mut out, row)?;
+                writeln!(out)?;
+            }
+            out.flush()?;
+            eprintln!("exported {} servers' tip settings", rows.len());
+            if skipped > 0 {
+                eprintln!("{skipped} rows or runs of rows could not be read and are missing");
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DbCommand::Import => {
+            let mut rows = Vec::new();
+            for (n, line) in std::io::stdin().lock().lines().enumerate() {
+                let line = line.context("reading standard input")?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let row: ExportedSettings = serde_json::from_str(&line)
+                    .with_context(|| format!("line {}: not a `db export` line", n + 1))?;
+                row.to_settings()
+                    .with_context(|| format!("line {}", n + 1))?;
+                rows.push(row);
+            }
+            let store = SqliteStore::open(&path)?;
+            let n = store.import(&rows, chrono::Utc::now())?;
+            println!("imported {n} servers' tip settings into {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

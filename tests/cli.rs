@@ -10,6 +10,9 @@ use massage_bot::knowledge::Knowledge;
 use serde_json::Value;
 use tempfile::TempDir;
 
+#[path = "support/damage.rs"]
+mod damage;
+
 /// Every variable the program reads.
 const VARS: &[&str] = &[
     "DISCORD_TOKEN",
@@ -540,4 +543,89 @@ fn console_quotes_shows_the_last_answers_quotes() {
         .nth(2)
         .unwrap_or_else(|| panic!("quotes repeat the section heading: {text}"));
     assert!(after.contains("(Benefits of massage"), "{after}");
+}
+
+// ----- db check / export / import --------------------------------------------
+
+/// The documented recovery path, on a file with a page of random bytes:
+/// `db check` says what is wrong and what to do, `db export` prints every
+/// readable server, `db import` puts them in a fresh file that checks clean.
+#[test]
+fn a_damaged_database_is_checked_exported_and_imported() {
+    use massage_bot::storage::{ChannelId, GuildId, Schedule, SqliteStore, TipStore};
+    let cli = Cli::new();
+    let db = cli.path("bot.db");
+    let url = format!("sqlite://{}", db.display());
+    const SERVERS: u64 = 200;
+    {
+        let store = SqliteStore::open(&db).unwrap();
+        for g in 0..SERVERS {
+            let schedule = Schedule {
+                channel: ChannelId(g + 1),
+                time: chrono::NaiveTime::from_hms_opt(9, 30, 0).unwrap(),
+                tz: chrono_tz::Tz::Europe__Berlin,
+            };
+            store
+                .put_settings(GuildId(1_000_000 + g * 1013), &schedule, chrono::Utc::now())
+                .unwrap();
+        }
+    }
+    let ok = cli.run(&["db", "--database", &url, "check"]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert!(
+        stdout(&ok).contains(&format!("{SERVERS} servers")),
+        "{}",
+        stdout(&ok)
+    );
+
+    let lost = damage::smash_a_leaf_page(&db, 11);
+    let before = std::fs::read(&db).unwrap();
+    let check = cli.run(&["db", "--database", &url, "check"]);
+    let text = stdout(&check);
+    assert_eq!(check.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with(&format!("damaged: {}", db.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{} servers' tip settings can be read",
+            SERVERS as usize - lost
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("massage-bot db export"),
+        "says how to recover: {text}"
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), before, "check changes nothing");
+
+    let export = cli.run(&["db", "--database", &url, "export"]);
+    assert_eq!(export.status.code(), Some(1), "some rows are missing");
+    let lines = stdout(&export);
+    assert_eq!(lines.lines().count(), SERVERS as usize - lost);
+    for line in lines.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["time"], "09:30");
+        assert_eq!(v["timezone"], "Europe/Berlin");
+    }
+
+    std::fs::rename(&db, cli.path("bot.db.damaged")).unwrap();
+    let import = cli.run_with_stdin(&["db", "--database", &url, "import"], &lines);
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let check = cli.run(&["db", "--database", &url, "check"]);
+    assert!(check.status.success(), "{}", stdout(&check));
+    let store = SqliteStore::open(&db).unwrap();
+    assert_eq!(
+        store.all_active().unwrap().settings.len(),
+        SERVERS as usize - lost
+    );
+
+    let bad = cli.run_with_stdin(&["db", "--database", &url, "import"], "{\"guild\":\"x\"}\n");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("line 1"));
 }

@@ -12,6 +12,9 @@ use massage_bot::storage::{
     StorageError, TipStore, MIGRATIONS,
 };
 
+#[path = "support/damage.rs"]
+mod damage;
+
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 6, 0, 0).unwrap()
 }
@@ -159,7 +162,10 @@ fn concurrent_handles_open_and_write() {
         j.join().unwrap();
     }
     let s = SqliteStore::open(path.as_path()).unwrap();
-    assert_eq!(s.all_active().unwrap().len(), threads * per_thread as usize);
+    assert_eq!(
+        s.all_active().unwrap().settings.len(),
+        threads * per_thread as usize
+    );
     assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
 }
 
@@ -215,4 +221,107 @@ fn rotation_continues_across_reopen_without_repeats() {
         seen.push(s.next_tip(GuildId(3), 5).unwrap());
     }
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 5, "{seen:?}");
+}
+
+// ----- damage, deletion, replacement ------------------------------------------
+
+fn remove_db_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let f = format!("{}{suffix}", path.display());
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+/// Opening a damaged file is not refused (the readable servers still get
+/// their tips) but reported; the scan skips only the bad page.
+#[test]
+fn a_damaged_file_opens_with_a_problem_and_reads_around_the_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    {
+        let s = SqliteStore::open(&path).unwrap();
+        for g in 0..300 {
+            s.put_settings(GuildId(5_000 + g * 104_729), &schedule(g), now())
+                .unwrap();
+        }
+        assert_eq!(s.problem(), None);
+    }
+    let lost = damage::smash_a_leaf_page(&path, 7);
+    let s = SqliteStore::open(&path).unwrap();
+    let problem = s.problem().expect("damage is reported");
+    assert!(problem.contains(&path.display().to_string()), "{problem}");
+    let read = s.all_active().unwrap();
+    assert_eq!(read.settings.len(), 300 - lost);
+    assert!(read.skipped >= 1);
+}
+
+/// A file whose header is destroyed cannot be read at all: a clear refusal
+/// naming the file.
+#[test]
+fn a_file_that_is_not_a_database_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    let e = SqliteStore::open(&path).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains(&path.display().to_string()) && text.contains("not a database"),
+        "{text}"
+    );
+}
+
+/// The file deleted under a running bot: the next write notices, writes the
+/// bot's copy back, and nothing is lost after a restart.
+#[test]
+fn a_deleted_file_is_written_back_before_the_next_write_is_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data").join("bot.db");
+    let s = SqliteStore::open(&path).unwrap();
+    s.put_settings(GuildId(1), &schedule(10), now()).unwrap();
+    std::fs::remove_dir_all(dir.path().join("data")).unwrap();
+    s.put_settings(GuildId(2), &schedule(20), now()).unwrap();
+    assert!(path.exists(), "the file is back");
+    s.put_settings(GuildId(3), &schedule(30), now()).unwrap();
+    drop(s);
+    let reopened = SqliteStore::open(&path).unwrap();
+    let ids: Vec<u64> = reopened
+        .all_active()
+        .unwrap()
+        .settings
+        .iter()
+        .map(|t| t.guild.0)
+        .collect();
+    assert_eq!(ids, vec![1, 2, 3]);
+}
+
+/// Another file put in its place (a restored backup): writes are refused
+/// and the store reports it, instead of splitting settings across files.
+#[test]
+fn a_replaced_file_refuses_writes_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let other = dir.path().join("backup.db");
+    let s = SqliteStore::open(&path).unwrap();
+    s.put_settings(GuildId(1), &schedule(10), now()).unwrap();
+    {
+        let b = SqliteStore::open(&other).unwrap();
+        b.put_settings(GuildId(9), &schedule(90), now()).unwrap();
+    }
+    remove_db_files(&path);
+    std::fs::rename(&other, &path).unwrap();
+    let e = s
+        .put_settings(GuildId(2), &schedule(20), now())
+        .unwrap_err();
+    assert!(matches!(e, StorageError::Replaced { .. }), "{e}");
+    assert!(s.problem().unwrap().contains("replaced"));
+    drop(s);
+    let fresh = SqliteStore::open(&path).unwrap();
+    let ids: Vec<u64> = fresh
+        .all_active()
+        .unwrap()
+        .settings
+        .iter()
+        .map(|t| t.guild.0)
+        .collect();
+    assert_eq!(ids, vec![9], "the new file is untouched");
 }

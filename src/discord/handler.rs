@@ -6,12 +6,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serenity::all::{
-    AutocompleteChoice, Command as DiscordCommand, CommandInteraction, ComponentInteraction,
-    ConnectionStage, Context, CreateAutocompleteResponse, CreateInteractionResponse, EventHandler,
-    GuildId, Interaction, Ready, ResolvedValue, ResumedEvent, ShardStageUpdateEvent, UserId,
+    AutocompleteChoice, CommandInteraction, ComponentInteraction, ConnectionStage, Context,
+    CreateAutocompleteResponse, CreateInteractionResponse, EventHandler, GuildId, Interaction,
+    Ready, ResolvedValue, ResumedEvent, ShardStageUpdateEvent, UserId,
 };
 
 use super::buttons::{self, BadClick, Click};
+use super::rest::{Rest, RestError};
+use super::tap::TapEvent;
 use super::{commands, embed, tips};
 use crate::engine::{Engine, Request};
 use crate::health::Metrics;
@@ -28,6 +30,12 @@ const RETRY_DEADLINE: Duration = Duration::from_millis(2000);
 /// burst of interactions opens one connection each and memory balloons,
 /// while a few dozen keep the pool warm and the throughput the same.
 const REPLY_SLOTS: usize = 32;
+/// Discord drops an autocomplete answer after 3 s: one that cannot get a
+/// reply slot by this age is dropped (counted) rather than sent late.
+const AUTOCOMPLETE_DEADLINE: Duration = Duration::from_millis(2500);
+/// Registering the commands is tried this often before waiting for the
+/// next READY.
+const REGISTER_TRIES: u32 = 5;
 
 pub struct Handler<C: Clock> {
     engine: Arc<Engine>,
@@ -41,6 +49,7 @@ pub struct Handler<C: Clock> {
     pub(super) clock: Arc<C>,
     scheduler: OnceLock<SchedulerHandle>,
     reply_slots: tokio::sync::Semaphore,
+    rest: OnceLock<Arc<Rest>>,
 }
 
 impl<C: Clock> Handler<C> {
@@ -62,7 +71,12 @@ impl<C: Clock> Handler<C> {
             clock,
             scheduler: OnceLock::new(),
             reply_slots: tokio::sync::Semaphore::new(REPLY_SLOTS),
+            rest: OnceLock::new(),
         })
+    }
+
+    pub fn set_rest(&self, rest: Arc<Rest>) {
+        let _ = self.rest.set(rest);
     }
 
     pub fn set_scheduler(&self, handle: SchedulerHandle) {
@@ -81,25 +95,131 @@ impl<C: Clock> Handler<C> {
         &self.engine
     }
 
+    /// Registers the slash commands (a bulk overwrite), waiting out a 429's
+    /// `retry_after` and retrying a 5xx a few times.
     async fn register(&self, ctx: &Context) {
         if self.registered.swap(true, Ordering::SeqCst) {
             return;
         }
-        let defs = commands::all();
-        let result = match self.dev_guild {
-            Some(guild) => guild.set_commands(&ctx.http, defs).await,
-            None => DiscordCommand::set_global_commands(&ctx.http, defs).await,
+        let (Some(rest), Some(application_id)) = (self.rest.get(), ctx.http.application_id())
+        else {
+            self.registered.store(false, Ordering::SeqCst);
+            tracing::error!("cannot register slash commands: no application id yet");
+            return;
         };
-        match result {
-            Ok(registered) => {
-                tracing::info!(count = registered.len(), guild = ?self.dev_guild, "slash commands registered")
-            }
+        let defs = commands::all();
+        let count = defs.len();
+        let body = match serde_json::to_vec(&defs) {
+            Ok(b) => b,
             Err(e) => {
-                // Try again on the next READY.
-                self.registered.store(false, Ordering::SeqCst);
-                tracing::error!(error = %e, "registering slash commands failed");
+                tracing::error!(error = %e, "cannot encode the slash commands");
+                return;
             }
+        };
+        let route = match self.dev_guild {
+            Some(guild_id) => serenity::http::Route::GuildCommands {
+                application_id,
+                guild_id,
+            },
+            None => serenity::http::Route::Commands { application_id },
+        };
+        let bucket = format!("{:?}", route.ratelimiting_bucket());
+        for attempt in 1..=REGISTER_TRIES {
+            let request = serenity::http::Request::new(route, serenity::http::LightMethod::Put)
+                .body(Some(body.clone()));
+            let wait = match rest.send(request, bucket.clone()).await {
+                Ok(_) => {
+                    tracing::info!(count, guild = ?self.dev_guild, "slash commands registered");
+                    return;
+                }
+                Err(RestError::RateLimited { retry_after, .. }) => retry_after,
+                Err(
+                    e @ (RestError::Network(_)
+                    | RestError::Status {
+                        status: 500..=599, ..
+                    }),
+                ) => {
+                    tracing::warn!(error = %e, attempt, "registering slash commands failed; retrying");
+                    Duration::from_secs(1 << attempt)
+                }
+                Err(e) => {
+                    self.registered.store(false, Ordering::SeqCst);
+                    tracing::error!(error = %e, "registering slash commands failed");
+                    return;
+                }
+            };
+            tracing::warn!(
+                retry_in_ms = wait.as_millis() as u64,
+                attempt,
+                "slash command registration rate limited or failed; waiting"
+            );
+            tokio::time::sleep(wait).await;
         }
+        // Try again on the next READY.
+        self.registered.store(false, Ordering::SeqCst);
+        tracing::error!(
+            tries = REGISTER_TRIES,
+            "registering slash commands failed; will retry on the next connection"
+        );
+    }
+
+    /// Answers what the gateway tap found: a malformed interaction gets a
+    /// private "could not read that" reply (an empty list for autocomplete),
+    /// so the member never sees "the application did not respond".
+    pub(super) async fn on_tapped(&self, http: &serenity::http::Http, event: TapEvent) {
+        match event {
+            TapEvent::MalformedInteraction {
+                id,
+                token,
+                application_id,
+                kind,
+                error,
+            } => {
+                let ours = http.application_id().map(|a| a.get());
+                if application_id.is_some() && ours.is_some() && application_id != ours {
+                    return;
+                }
+                tracing::warn!(interaction = id, kind = ?kind, %error,
+                    "Discord sent an interaction that could not be read; answering with an error");
+                let response = if kind == Some(4) {
+                    CreateInteractionResponse::Autocomplete(CreateAutocompleteResponse::new())
+                } else {
+                    let reply = self.unreadable_request();
+                    CreateInteractionResponse::Message(
+                        embed::response(&reply, &self.engine).ephemeral(true),
+                    )
+                };
+                let _slot = self.reply_slots.acquire().await.ok();
+                let id = serenity::all::InteractionId::new(id.max(1));
+                if let Err(e) = http
+                    .create_interaction_response(id, &token, &response, Vec::new())
+                    .await
+                {
+                    tracing::warn!(interaction = %id, error = %e, "could not answer a malformed interaction");
+                }
+                self.metrics.command("unknown", "malformed", Duration::ZERO);
+            }
+            TapEvent::UnreadableFrame {
+                event,
+                bytes,
+                error,
+            } => {
+                tracing::warn!(event = event.as_deref().unwrap_or("-"), bytes, %error,
+                    "Discord sent a gateway event that could not be read; ignored");
+            }
+            TapEvent::ShardingRequired => {}
+        }
+    }
+
+    /// The reply to a request that cannot be understood at all.
+    fn unreadable_request(&self) -> Reply {
+        Reply::new(
+            Command::Unknown,
+            Kind::Error,
+            "Sorry, I couldn't read that request",
+            "Discord sent your command in a form I don't understand. Please try it again; if it keeps happening, use /benefits, /safe or /ask.",
+            &self.engine.knowledge().caveat,
+        )
     }
 
     /// The engine's answer, or a polite error if the engine panicked.
@@ -303,36 +423,53 @@ impl<C: Clock> Handler<C> {
     }
 
     async fn on_autocomplete(&self, ctx: &Context, ac: CommandInteraction) {
-        let Some(focused) = ac.data.autocomplete() else {
+        let started = Instant::now();
+        // Bounded like replies, so a burst cannot open a connection each;
+        // an answer that would arrive too late is not sent at all.
+        let Ok(Ok(_slot)) = tokio::time::timeout(
+            AUTOCOMPLETE_DEADLINE.saturating_sub(started.elapsed()),
+            self.reply_slots.acquire(),
+        )
+        .await
+        else {
+            self.metrics.autocomplete_dropped();
+            tracing::debug!(command = %ac.data.name, "autocomplete dropped: no reply slot in time");
             return;
         };
-        let choices: Vec<AutocompleteChoice> = match (ac.data.name.as_str(), focused.name) {
-            ("benefits", _) | ("safe", _) => {
-                let intent = if ac.data.name == "safe" {
-                    Intent::Safe
-                } else {
-                    Intent::Benefits
-                };
-                let value = focused.value.to_owned();
-                std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    self.engine.autocomplete(&value, intent, 25)
-                }))
-                .unwrap_or_default()
-                .into_iter()
-                .map(|c| AutocompleteChoice::new(c.name, c.value.to_string()))
-                .collect()
-            }
-            ("tips", "timezone") => crate::tips::search_timezones(focused.value, 25)
-                .into_iter()
-                .map(|tz| AutocompleteChoice::new(tz.name(), tz.name()))
-                .collect(),
-            _ => Vec::new(),
+        let choices: Vec<AutocompleteChoice> = match ac.data.autocomplete() {
+            // No focused option (malformed): an empty list is still an answer.
+            None => Vec::new(),
+            Some(focused) => self.choices(&ac.data.name, focused.name, focused.value),
         };
         let response = CreateInteractionResponse::Autocomplete(
             CreateAutocompleteResponse::new().set_choices(choices),
         );
         if let Err(e) = Box::pin(ac.create_response(&ctx.http, response)).await {
             tracing::warn!(command = %ac.data.name, error = %e, "autocomplete reply failed");
+        }
+    }
+
+    fn choices(&self, command: &str, option: &str, value: &str) -> Vec<AutocompleteChoice> {
+        match (command, option) {
+            ("benefits", _) | ("safe", _) => {
+                let intent = if command == "safe" {
+                    Intent::Safe
+                } else {
+                    Intent::Benefits
+                };
+                std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    self.engine.autocomplete(value, intent, 25)
+                }))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| AutocompleteChoice::new(c.name, c.value.to_string()))
+                .collect()
+            }
+            ("tips", "timezone") => crate::tips::search_timezones(value, 25)
+                .into_iter()
+                .map(|tz| AutocompleteChoice::new(tz.name(), tz.name()))
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }
@@ -347,6 +484,39 @@ pub(super) fn retryable(e: &serenity::Error) -> bool {
         }
         serenity::Error::Http(serenity::http::HttpError::Request(_)) => true,
         _ => false,
+    }
+}
+
+/// Sees every gateway event before serenity's typed dispatch, which drops
+/// an interaction it cannot parse (serenity passes it on only as an unknown
+/// event): those get an error reply instead of silence.
+pub struct RawEvents<C: Clock>(pub Arc<Handler<C>>);
+
+#[serenity::async_trait]
+impl<C: Clock> serenity::all::RawEventHandler for RawEvents<C> {
+    async fn raw_event(&self, ctx: Context, event: serenity::all::Event) {
+        let serenity::all::Event::Unknown(unknown) = event else {
+            return;
+        };
+        if unknown.kind != "INTERACTION_CREATE" {
+            return;
+        }
+        let error = "an interaction the client library could not read".to_owned();
+        match super::tap::interaction(Some(&unknown.value), error.clone()) {
+            Some(found) => self.0.on_tapped(&ctx.http, found).await,
+            None => {
+                self.0
+                    .on_tapped(
+                        &ctx.http,
+                        TapEvent::UnreadableFrame {
+                            event: Some(unknown.kind),
+                            bytes: 0,
+                            error,
+                        },
+                    )
+                    .await
+            }
+        }
     }
 }
 
@@ -380,7 +550,28 @@ impl<C: Clock> EventHandler for Handler<C> {
             Interaction::Command(cmd) => self.on_command(&ctx, cmd).await,
             Interaction::Autocomplete(ac) => self.on_autocomplete(&ctx, ac).await,
             Interaction::Component(click) => self.on_component(&ctx, click).await,
-            _ => {}
+            Interaction::Modal(modal) => {
+                // The bot opens no forms; answer rather than leave it hanging.
+                let started = Instant::now();
+                let reply = self.unreadable_request();
+                let response = CreateInteractionResponse::Message(
+                    embed::response(&reply, &self.engine).ephemeral(true),
+                );
+                let sent = self
+                    .send(
+                        "unknown",
+                        started,
+                        |r| Box::pin(modal.create_response(&ctx.http, r)),
+                        response,
+                    )
+                    .await;
+                self.log_outcome("unknown", &reply, started, sent.as_ref().err());
+            }
+            // Pings come only to an HTTP endpoint; anything newer has no
+            // reply type we could know to be valid.
+            other => {
+                tracing::warn!(kind = ?other.kind(), "interaction of an unexpected kind ignored");
+            }
         }
     }
 }

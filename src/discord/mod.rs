@@ -12,12 +12,16 @@ mod commands;
 mod embed;
 mod handler;
 mod poster;
+mod rest;
+pub mod tap;
 mod tips;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serenity::all::{ClientBuilder, GatewayIntents, HttpBuilder};
+use serenity::gateway::GatewayError;
 use tokio::sync::watch;
 
 use crate::config::BotConfig;
@@ -28,14 +32,30 @@ use crate::tips::{Clock, Scheduler, SystemClock};
 
 pub use commands::all as command_definitions;
 
+/// serenity's stand-in when it cannot ask Discord for the gateway URL; it
+/// would bypass `DISCORD_PROXY_URL` for good.
+const FALLBACK_GATEWAY: &str = "wss://gateway.discord.gg";
+/// Gateway discovery is retried with these pauses, then given up.
+const DISCOVERY_BACKOFF: [u64; 8] = [1, 2, 4, 8, 15, 30, 30, 30];
+/// After a stop, how long the gateway may take to close before we leave.
+const GATEWAY_STOP: Duration = Duration::from_secs(3);
+
 #[derive(Debug, thiserror::Error)]
 pub enum DiscordError {
-    #[error("cannot open the database")]
+    #[error("cannot open the database: {0}")]
     Storage(#[from] StorageError),
-    #[error("Discord client error")]
+    #[error("Discord client error: {0}")]
     Client(#[from] serenity::Error),
     #[error("cannot serve the health endpoint")]
     Health(#[from] std::io::Error),
+    #[error("Discord rejected the bot token (gateway close code 4004); check DISCORD_TOKEN")]
+    TokenRejected,
+    #[error("Discord refused the gateway intents (close code {code}); this bot needs none, so the gateway or proxy is misconfigured")]
+    IntentsRejected { code: u16 },
+    #[error("Discord closed the gateway with code 4011 (sharding required): the bot is in too many servers for one gateway connection. Run `massage-bot serve` with an Interactions Endpoint URL, or more shards")]
+    ShardingRequired,
+    #[error("cannot reach Discord to find the gateway after {tries} tries ({last}); check the network and DISCORD_PROXY_URL")]
+    Unreachable { tries: usize, last: String },
 }
 
 /// Runs the bot until SIGINT or SIGTERM, then shuts the shards down cleanly.
@@ -86,6 +106,12 @@ pub async fn run_with_clock<C: Clock>(
 ) -> Result<(), DiscordError> {
     let store: Arc<dyn TipStore> = Arc::new(SqliteStore::open_url(&config.database_url)?);
     let metrics = Metrics::new();
+    {
+        let store = Arc::clone(&store);
+        metrics.set_storage_check(move || store.problem());
+    }
+    // Before the client exists, so nothing the gateway logs is missed.
+    let mut tapped = tap::subscribe();
 
     let mut http =
         HttpBuilder::new(config.token.expose()).default_allowed_mentions(embed::no_mentions());
@@ -108,8 +134,11 @@ pub async fn run_with_clock<C: Clock>(
     );
     let mut client = ClientBuilder::new_with_http(http, GatewayIntents::empty())
         .event_handler_arc(Arc::clone(&handler))
+        .raw_event_handler(handler::RawEvents(Arc::clone(&handler)))
         .await?;
-    poster.set_http(Arc::clone(&client.http));
+    let rest = Arc::new(rest::Rest::new(&client.http));
+    poster.set_rest(Arc::clone(&rest));
+    handler.set_rest(Arc::clone(&rest));
 
     // One scheduler per process, started here and not from READY, which
     // fires again after every reconnect.
@@ -149,21 +178,87 @@ pub async fn run_with_clock<C: Clock>(
         shard_manager.shutdown_all().await;
     });
 
+    // What only serenity's log reveals: malformed interactions to answer,
+    // 4011 to stop on. Received on a thread of its own: the tap fires inside
+    // serenity's shard task, and a task woken from there waits in that
+    // worker's LIFO slot until the shard task yields, which after 4011 it
+    // may not do for a long time.
+    let fatal = Arc::new(std::sync::Mutex::new(None::<DiscordError>));
+    {
+        let fatal = Arc::clone(&fatal);
+        let handler = Arc::clone(&handler);
+        let http = Arc::clone(&client.http);
+        let stop = Arc::clone(&stop_tx);
+        let mut stopped = stop_rx.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let spawner = runtime.clone();
+        let watcher = std::thread::Builder::new()
+            .name("gateway-tap".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    loop {
+                        let event = tokio::select! {
+                            e = tapped.recv() => e,
+                            _ = stopped.wait_for(|s| *s) => return,
+                        };
+                        match event {
+                            Ok(tap::TapEvent::ShardingRequired) => {
+                                tracing::error!("Discord closed the gateway with code 4011 (sharding required); stopping");
+                                *fatal.lock().unwrap_or_else(|e| e.into_inner()) =
+                                    Some(DiscordError::ShardingRequired);
+                                let _ = stop.send(true);
+                                return;
+                            }
+                            Ok(event) => {
+                                let handler = Arc::clone(&handler);
+                                let http = Arc::clone(&http);
+                                spawner.spawn(async move { handler.on_tapped(&http, event).await });
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                                tracing::warn!(missed = n, "gateway tap fell behind");
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                        }
+                    }
+                });
+            });
+        if let Err(e) = watcher {
+            tracing::error!(error = %e, "cannot start the gateway tap thread");
+        }
+    }
+
     tracing::info!(dev_guild = ?config.dev_guild_id, "connecting to Discord");
+    let mut stopped = stop_rx.clone();
+    let discovered = tokio::select! {
+        r = discover_gateway(&client) => r,
+        _ = stopped.wait_for(|s| *s) => Ok(()),
+    };
     // serenity's shutdown_all returns early when no shard is running yet
     // (e.g. Discord unreachable and the shard retrying), and start() would
     // then never return: after a stop, give it a few seconds, then leave.
     let mut stopped = stop_rx.clone();
-    let result = tokio::select! {
-        r = client.start() => r,
-        () = async move {
-            let _ = stopped.wait_for(|s| *s).await;
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-        } => {
-            tracing::warn!("the gateway did not stop in time; exiting anyway");
-            Ok(())
-        }
+    let result = match discovered {
+        Err(e) => Err(e),
+        Ok(()) if *stop_rx.borrow() => Ok(()),
+        Ok(()) => tokio::select! {
+            r = client.start() => r.map_err(gateway_error),
+            () = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+                tokio::time::sleep(GATEWAY_STOP).await;
+            } => {
+                tracing::warn!("the gateway did not stop in time; exiting anyway");
+                Ok(())
+            }
+        },
     };
+    let fatal = fatal.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let result = match fatal {
+        Some(fatal) => Err(fatal),
+        None => result,
+    };
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "the bot is stopping");
+    }
     let _ = stop_tx.send(true);
     if let Err(e) = scheduler_task.await {
         tracing::error!(error = %e, "tip scheduler task failed");
@@ -172,5 +267,51 @@ pub async fn run_with_clock<C: Clock>(
         let _ = task.await;
     }
     tracing::info!("stopped");
-    result.map_err(DiscordError::from)
+    result
+}
+
+/// Makes sure the gateway URL came from Discord (through the proxy, when
+/// one is set). serenity asks once and, if that fails, falls back to
+/// Discord's public URL for good, which bypasses the proxy: ask again, a
+/// bounded number of times, and give up clearly.
+async fn discover_gateway(client: &serenity::Client) -> Result<(), DiscordError> {
+    if *client.ws_url.lock().await != FALLBACK_GATEWAY {
+        return Ok(());
+    }
+    let mut last = String::new();
+    for (i, pause) in std::iter::once(0).chain(DISCOVERY_BACKOFF).enumerate() {
+        tokio::time::sleep(Duration::from_secs(pause)).await;
+        match client.http.get_gateway().await {
+            Ok(gateway) => {
+                tracing::info!(tries = i + 1, "gateway URL discovered");
+                *client.ws_url.lock().await = gateway.url;
+                return Ok(());
+            }
+            Err(e) => {
+                last = e.to_string();
+                tracing::warn!(error = %last, try_ = i + 1,
+                    "cannot ask Discord for the gateway URL; retrying");
+            }
+        }
+    }
+    Err(DiscordError::Unreachable {
+        tries: DISCOVERY_BACKOFF.len() + 1,
+        last,
+    })
+}
+
+/// Close codes after which reconnecting cannot help, in plain words.
+fn gateway_error(e: serenity::Error) -> DiscordError {
+    match e {
+        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
+            DiscordError::TokenRejected
+        }
+        serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => {
+            DiscordError::IntentsRejected { code: 4014 }
+        }
+        serenity::Error::Gateway(GatewayError::InvalidGatewayIntents) => {
+            DiscordError::IntentsRejected { code: 4013 }
+        }
+        other => DiscordError::Client(other),
+    }
 }

@@ -3,9 +3,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use serenity::all::{ChannelId, Http, Nonce};
+use serenity::all::{ChannelId, Nonce};
 
 use super::embed;
+use super::rest::{Rest, RestError};
 use crate::engine::Engine;
 use crate::health::Metrics;
 use crate::tips::{PostError, TipPost, TipPoster};
@@ -14,7 +15,7 @@ pub struct DiscordPoster {
     engine: Arc<Engine>,
     metrics: Arc<Metrics>,
     /// Set once the client exists (the client is built after the poster).
-    http: OnceLock<Arc<Http>>,
+    rest: OnceLock<Arc<Rest>>,
 }
 
 impl DiscordPoster {
@@ -22,42 +23,44 @@ impl DiscordPoster {
         DiscordPoster {
             engine,
             metrics,
-            http: OnceLock::new(),
+            rest: OnceLock::new(),
         }
     }
 
-    pub fn set_http(&self, http: Arc<Http>) {
-        let _ = self.http.set(http);
+    pub fn set_rest(&self, rest: Arc<Rest>) {
+        let _ = self.rest.set(rest);
     }
 }
 
 /// Sorts a Discord error into what the scheduler should do.
-pub fn classify(e: &serenity::Error) -> PostError {
-    use serenity::http::HttpError;
+pub fn classify(e: &RestError) -> PostError {
     match e {
-        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => {
-            let status = r.status_code.as_u16();
-            let reason = format!("HTTP {status}: {} (code {})", r.error.message, r.error.code);
-            match status {
-                403 | 404 => PostError::Gone { status, reason },
-                429 | 500..=599 => PostError::Retryable {
-                    retry_after: None,
-                    reason,
-                },
-                _ => PostError::Other(reason),
-            }
-        }
-        serenity::Error::Http(HttpError::Request(e)) => PostError::Retryable {
-            retry_after: None,
-            reason: format!("network: {e}"),
+        RestError::RateLimited { retry_after, .. } => PostError::Retryable {
+            retry_after: Some(*retry_after),
+            reason: e.to_string(),
         },
-        other => PostError::Other(other.to_string()),
+        RestError::Status { status, .. } => match *status {
+            403 | 404 => PostError::Gone {
+                status: *status,
+                reason: e.to_string(),
+            },
+            500..=599 => PostError::Retryable {
+                retry_after: None,
+                reason: e.to_string(),
+            },
+            _ => PostError::Other(e.to_string()),
+        },
+        RestError::Network(_) => PostError::Retryable {
+            retry_after: None,
+            reason: e.to_string(),
+        },
+        RestError::Other(_) => PostError::Other(e.to_string()),
     }
 }
 
 impl TipPoster for DiscordPoster {
     async fn post(&self, post: TipPost) -> Result<(), PostError> {
-        let Some(http) = self.http.get() else {
+        let Some(rest) = self.rest.get() else {
             return Err(PostError::Retryable {
                 retry_after: None,
                 reason: "Discord client not ready".to_owned(),
@@ -68,13 +71,13 @@ impl TipPoster for DiscordPoster {
         let message = embed::message(&reply, &self.engine)
             .nonce(Nonce::String(post.nonce.clone()))
             .enforce_nonce(true);
-        match ChannelId::new(post.channel.0.max(1))
-            .send_message(http.as_ref(), message)
+        match rest
+            .post_message(ChannelId::new(post.channel.0.max(1)), &message)
             .await
         {
-            Ok(msg) => {
+            Ok(id) => {
                 self.metrics.tip_posted();
-                tracing::info!(guild = %post.guild, channel = %post.channel, date = %post.date, message = %msg.id, resend = post.resend, "daily tip posted");
+                tracing::info!(guild = %post.guild, channel = %post.channel, date = %post.date, message = id, resend = post.resend, "daily tip posted");
                 Ok(())
             }
             Err(e) => {

@@ -108,11 +108,17 @@ fn reply<C: Clock>(h: &Handler<C>, kind: Kind, title: &str, summary: String) -> 
 
 fn storage_error<C: Clock>(h: &Handler<C>, e: &storage::StorageError) -> Reply {
     tracing::error!(error = %e, "tip settings storage failed");
+    let summary = if e.is_damage() {
+        // Not "try again": it will fail the same way until the operator acts.
+        "I can't read or save this server's tip settings because the bot's database is damaged. Its operator is told so by the bot's logs and health check."
+    } else {
+        "I couldn't read or save the tip settings. Please try again."
+    };
     reply(
         h,
         Kind::Error,
         "Sorry, something went wrong",
-        "I couldn't read or save the tip settings. Please try again.".into(),
+        summary.into(),
     )
 }
 

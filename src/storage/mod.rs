@@ -6,7 +6,9 @@
 //! only after the change is durable, so a setting acknowledged to the user
 //! survives a kill.
 
+mod export;
 mod migrations;
+mod scan;
 mod sqlite;
 mod url;
 
@@ -15,8 +17,9 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
+pub use export::ExportedSettings;
 pub use migrations::MIGRATIONS;
-pub use sqlite::SqliteStore;
+pub use sqlite::{CheckReport, SqliteStore};
 pub use url::{DatabaseUrl, DEFAULT_DATABASE_URL};
 
 use crate::tips::rotation::RotationState;
@@ -192,6 +195,41 @@ pub enum StorageError {
     NoAttempt { guild: u64, date: NaiveDate },
     #[error("no tips to choose from")]
     NoTips,
+    /// The file at the database path is no longer the one the bot opened
+    /// (restored from a backup, swapped by hand): writing on would split the
+    /// settings between two files.
+    #[error("the database file {path} was replaced while the bot was running; restart the bot to use the new file")]
+    Replaced { path: String },
+    /// The database file vanished and could not be written back.
+    #[error("the database file {path} was deleted while the bot was running and could not be restored: {reason}")]
+    Deleted { path: String, reason: String },
+    #[error("cannot open the database file {path}: {reason}")]
+    Unopenable { path: String, reason: String },
+}
+
+impl StorageError {
+    /// Whether this error means the database itself is damaged (as opposed
+    /// to busy, full or misconfigured).
+    pub fn is_damage(&self) -> bool {
+        match self {
+            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            ),
+            Self::Corrupt { .. } | Self::Replaced { .. } | Self::Deleted { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// What [`TipStore::all_active`] could read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActiveSettings {
+    /// The servers to post for, in guild id order.
+    pub settings: Vec<TipSettings>,
+    /// Rows (or runs of rows) that could not be read and were skipped. Not
+    /// zero means the list is incomplete: read again later.
+    pub skipped: usize,
 }
 
 /// Durable tip state. Implementations must make each method atomic and
@@ -226,8 +264,15 @@ pub trait TipStore: Send + Sync + 'static {
     fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StorageError>;
 
     /// Servers the scheduler should post for (enabled, not paused). Rows that
-    /// cannot be read are logged and skipped, so one bad row stops no one else.
-    fn all_active(&self) -> Result<Vec<TipSettings>, StorageError>;
+    /// cannot be read are logged, counted and skipped, so one bad row or page
+    /// stops no one else.
+    fn all_active(&self) -> Result<ActiveSettings, StorageError>;
+
+    /// Why the store is unhealthy (damaged, replaced under the bot), if it is.
+    /// Stays set until the process restarts, so `/healthz` keeps saying so.
+    fn problem(&self) -> Option<String> {
+        None
+    }
 
     /// Forgets a server entirely (the bot was removed from it).
     fn remove_guild(&self, guild: GuildId) -> Result<bool, StorageError>;
@@ -269,12 +314,6 @@ pub trait TipStore: Send + Sync + 'static {
     /// Deletes attempt rows for local dates before `before` (history only;
     /// the last post is kept in the settings). Returns how many.
     fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StorageError>;
-}
-
-/// Opens the store `DATABASE_URL` names (or the default).
-pub fn open_from_env() -> Result<SqliteStore, StorageError> {
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
-    SqliteStore::open_url(&url)
 }
 
 /// The nonce for a server's post on a local date: `t<guild base36>-<yyyymmdd>`,

@@ -8,14 +8,18 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior,
+};
 use tracing::{debug, error, info, warn};
 
+use super::export::ExportedSettings;
 use super::migrations::MIGRATIONS;
+use super::scan;
 use super::url::DatabaseUrl;
 use super::{
-    nonce_for, Attempt, AttemptRequest, AttemptStatus, AttemptSummary, ChannelId, GuildId,
-    LastPost, Pause, Schedule, StorageError, TipSettings, TipStore,
+    nonce_for, ActiveSettings, Attempt, AttemptRequest, AttemptStatus, AttemptSummary, ChannelId,
+    GuildId, LastPost, Pause, Schedule, StorageError, TipSettings, TipStore,
 };
 use crate::tips::rotation::RotationState;
 
@@ -40,12 +44,65 @@ const ATTEMPT_SELECT: &str = "
            started_at, posted_at, error
     FROM tip_attempts WHERE guild_id = ?1 AND local_date = ?2";
 
+/// How many problems `quick_check` reports at most (it lists every one).
+const QUICK_CHECK_LINES: usize = 10;
+
 /// The SQLite [`TipStore`]. One connection behind a mutex: calls are short,
 /// and separate handles (other processes, tests) coordinate through SQLite.
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
+    /// The file the connection has open, to notice it being deleted or
+    /// replaced under us (the connection would go on writing to the old one).
+    file: Mutex<Option<FileId>>,
+    /// Why the store is unhealthy, once it is (see [`TipStore::problem`]).
+    problem: Mutex<Option<String>>,
+}
+
+/// Identity of a file on disk: its device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    /// `Ok(None)` where the platform has no inodes (checks are then skipped).
+    fn of(path: &Path) -> std::io::Result<Option<FileId>> {
+        let meta = std::fs::metadata(path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Ok(Some(FileId {
+                dev: meta.dev(),
+                ino: meta.ino(),
+            }))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            Ok(None)
+        }
+    }
+}
+
+/// What `massage-bot db check` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    /// `PRAGMA integrity_check` lines; empty when the file is sound.
+    pub problems: Vec<String>,
+    /// Settings rows read (all of them when `skipped` is 0).
+    pub readable: usize,
+    /// Rows or runs of rows that could not be read.
+    pub skipped: usize,
+    pub schema_version: i64,
+}
+
+impl CheckReport {
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty() && self.skipped == 0
+    }
 }
 
 impl SqliteStore {
@@ -67,34 +124,91 @@ impl SqliteStore {
                 source,
             })?;
         }
-        let conn = Connection::open(path)?;
-        let store = Self::init(conn, Some(path.to_path_buf()))?;
+        let unopenable = |e: &dyn std::fmt::Display| StorageError::Unopenable {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let conn = Connection::open(path).map_err(|e| unopenable(&e))?;
+        // A file whose header is destroyed fails here ("file is not a
+        // database"): nothing in it can be read, so refuse clearly.
+        let mut conn = configure(conn, true).map_err(|e| unopenable(&e))?;
+        let problems = quick_check(&conn);
+        migrate(&mut conn)?;
+        let store = Self::new(conn, Some(path.to_path_buf()));
+        *store.file.lock().unwrap_or_else(|e| e.into_inner()) =
+            FileId::of(path).map_err(|e| unopenable(&e))?;
+        if !problems.is_empty() {
+            store.damaged(&format!(
+                "PRAGMA quick_check found damage: {}",
+                problems.join("; ")
+            ));
+        }
         info!(path = %path.display(), "tip store opened");
         Ok(store)
     }
 
-    /// A private in-memory database (nothing survives the process).
-    pub fn open_in_memory() -> Result<Self, StorageError> {
-        Self::init(Connection::open_in_memory()?, None)
+    /// Opens a database file read-only, without migrating it: for looking at
+    /// a damaged file (`db check`, `db export`) without changing it.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StorageError> {
+        let path = path.as_ref();
+        let unopenable = |e: &dyn std::fmt::Display| StorageError::Unopenable {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        if !path.exists() {
+            return Err(unopenable(&"no such file"));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| unopenable(&e))?;
+        let mut conn = configure(conn, false).map_err(|e| unopenable(&e))?;
+        migrate(&mut conn)?;
+        Ok(Self::new(conn, Some(path.to_path_buf())))
     }
 
-    fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Self, StorageError> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        if path.is_some() {
-            let mode: String =
-                retry_busy(|| conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)))?;
-            if !mode.eq_ignore_ascii_case("wal") {
-                // E.g. a file system without shared memory; still correct, slower.
-                warn!(%mode, "SQLite refused WAL journal mode");
-            }
-        }
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+    /// A private in-memory database (nothing survives the process).
+    pub fn open_in_memory() -> Result<Self, StorageError> {
+        let mut conn = configure(Connection::open_in_memory()?, false)?;
         migrate(&mut conn)?;
-        Ok(Self {
+        Ok(Self::new(conn, None))
+    }
+
+    fn new(conn: Connection, path: Option<PathBuf>) -> Self {
+        Self {
             conn: Mutex::new(conn),
             path,
-        })
+            file: Mutex::new(None),
+            problem: Mutex::new(None),
+        }
+    }
+
+    /// Records that the database is damaged and says so, once, in the log.
+    fn damaged(&self, why: &str) {
+        let mut problem = self.problem.lock().unwrap_or_else(|e| e.into_inner());
+        if problem.is_none() {
+            let path = self.path_text();
+            error!(%path, problem = %why,
+                "the tip database is damaged; servers whose settings can be read keep their tips. Run `massage-bot db check`, then see README \"Operations\" to recover");
+            *problem = Some(format!("database {path} is damaged: {why}"));
+        }
+    }
+
+    fn path_text(&self) -> String {
+        self.path
+            .as_deref()
+            .map_or_else(|| ":memory:".to_owned(), |p| p.display().to_string())
+    }
+
+    /// Passes a result through, noting damage on the way.
+    fn watch<T>(&self, r: Result<T, StorageError>) -> Result<T, StorageError> {
+        if let Err(e) = &r {
+            if e.is_damage() {
+                self.damaged(&e.to_string());
+            }
+        }
+        r
     }
 
     /// The database file, if not in memory.
@@ -134,13 +248,239 @@ impl SqliteStore {
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let mut conn = self.lock();
+        self.watch(self.ensure_file(&mut conn))?;
         // IMMEDIATE takes the write lock up front, so read-then-write cannot
         // fail with SQLITE_BUSY halfway (busy_timeout does not cover that).
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
+        let tx = self.watch(
+            conn.transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StorageError::from),
+        )?;
+        let out = self.watch(f(&tx))?;
+        self.watch(tx.commit().map_err(StorageError::from))?;
+        // Deleted between the check and the commit: the write went to the
+        // old file, which ensure_file copies back.
+        self.watch(self.ensure_file(&mut conn))?;
         Ok(out)
     }
+
+    /// Checks that the database path still names the file we have open.
+    /// Deleted: the open connection still has every row, so it writes them
+    /// back to the path and carries on there. Replaced by another file:
+    /// refuse to write (restarting picks the new file up).
+    fn ensure_file(&self, conn: &mut Connection) -> Result<(), StorageError> {
+        let Some(path) = self.path.as_deref() else {
+            return Ok(());
+        };
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(opened) = *file else {
+            return Ok(());
+        };
+        match FileId::of(path) {
+            Ok(Some(now)) if now == opened => Ok(()),
+            Ok(None) => Ok(()),
+            Ok(Some(_)) => Err(StorageError::Replaced {
+                path: path.display().to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                error!(path = %path.display(),
+                    "the tip database file was deleted while the bot was running; writing the bot's copy back");
+                let restored = restore(conn, path).map_err(|reason| StorageError::Deleted {
+                    path: path.display().to_string(),
+                    reason,
+                })?;
+                *file = restored;
+                warn!(path = %path.display(), "tip database restored from the running bot's copy");
+                Ok(())
+            }
+            Err(e) => Err(StorageError::Deleted {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// `PRAGMA integrity_check` plus a full read of every settings row.
+    pub fn check(&self) -> Result<CheckReport, StorageError> {
+        let conn = self.lock();
+        let problems = match conn.prepare("PRAGMA integrity_check").and_then(|mut st| {
+            st.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()
+        }) {
+            Ok(lines) if lines.len() == 1 && lines[0] == "ok" => Vec::new(),
+            Ok(lines) => lines,
+            Err(e) => vec![e.to_string()],
+        };
+        let schema_version = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap_or(-1);
+        let (rows, skipped) = scan_settings(&conn, |_| true);
+        Ok(CheckReport {
+            problems,
+            readable: rows.len(),
+            skipped,
+            schema_version,
+        })
+    }
+
+    /// Every settings row that can be read, for `db export`, and how many
+    /// could not be.
+    pub fn export(&self) -> (Vec<ExportedSettings>, usize) {
+        let conn = self.lock();
+        let (rows, skipped) = scan_settings(&conn, |_| true);
+        (rows.iter().map(ExportedSettings::from).collect(), skipped)
+    }
+
+    /// Writes exported settings into this database (`db import`): each
+    /// server's schedule, whether it is on, a pause, and the last post (so a
+    /// server that already had today's tip does not get it twice).
+    pub fn import(
+        &self,
+        rows: &[ExportedSettings],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StorageError> {
+        for row in rows {
+            let settings = row.to_settings()?;
+            let guild = settings.guild;
+            self.put_settings(guild, &settings.schedule, now)?;
+            if let Some(last) = settings.last_post {
+                self.begin_attempt(&AttemptRequest {
+                    guild,
+                    date: last.date,
+                    channel: settings.schedule.channel,
+                    n_tips: 1,
+                    now: last.at,
+                    manual: false,
+                })?;
+                self.mark_posted(guild, last.date, last.at)?;
+            }
+            if let Some(p) = &settings.paused {
+                self.pause(guild, &p.reason, p.at)?;
+            }
+            if !settings.enabled {
+                self.set_enabled(guild, false, now)?;
+            }
+        }
+        Ok(rows.len())
+    }
+}
+
+/// Busy timeout, WAL (for a writable file) and durability settings.
+fn configure(conn: Connection, wal: bool) -> rusqlite::Result<Connection> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    if wal {
+        let mode: String =
+            retry_busy(|| conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // E.g. a file system without shared memory; still correct, slower.
+            warn!(%mode, "SQLite refused WAL journal mode");
+        }
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// `PRAGMA quick_check`: the problems it lists (empty when sound). Cheap
+/// enough for every start (it skips the index cross-checks).
+fn quick_check(conn: &Connection) -> Vec<String> {
+    let lines = conn.prepare("PRAGMA quick_check").and_then(|mut st| {
+        st.query_map([], |r| r.get::<_, String>(0))?
+            .take(QUICK_CHECK_LINES)
+            .collect::<rusqlite::Result<Vec<String>>>()
+    });
+    match lines {
+        Ok(lines) if lines.len() == 1 && lines[0] == "ok" => Vec::new(),
+        Ok(lines) => lines,
+        Err(e) => vec![e.to_string()],
+    }
+}
+
+/// Copies the open database to `path` (which no longer exists) and reopens
+/// it there. Returns the new file's identity.
+fn restore(conn: &mut Connection, path: &Path) -> Result<Option<FileId>, String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let target = path.to_str().ok_or("the path is not valid UTF-8")?;
+    conn.execute("VACUUM INTO ?1", [target])
+        .map_err(|e| e.to_string())?;
+    let reopened = Connection::open(path)
+        .and_then(|c| configure(c, true))
+        .map_err(|e| e.to_string())?;
+    *conn = reopened;
+    FileId::of(path).map_err(|e| e.to_string())
+}
+
+/// Reads settings rows that pass `keep`: one query while the file is sound;
+/// around damaged pages row by row (see [`scan`]). Returns the rows and how
+/// many rows or runs of rows were skipped, each logged.
+fn scan_settings(
+    conn: &Connection,
+    keep: impl Fn(&TipSettings) -> bool,
+) -> (Vec<TipSettings>, usize) {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    let fast = (|| -> rusqlite::Result<()> {
+        let mut stmt = conn.prepare(&format!("{SETTINGS_SELECT} ORDER BY s.guild_id"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            match RawSettings::from_row(row)
+                .map_err(StorageError::from)
+                .and_then(RawSettings::parse)
+            {
+                Ok(s) => {
+                    if keep(&s) {
+                        out.push(s);
+                    }
+                }
+                Err(e) => {
+                    error!(error = %e, "skipping unreadable tip settings row");
+                    skipped += 1;
+                }
+            }
+        }
+        Ok(())
+    })();
+    let Err(e) = fast else {
+        return (out, skipped);
+    };
+    warn!(error = %e, "reading tip settings failed part-way; reading around the damage");
+    out.clear();
+    skipped = 0;
+    let (keys, gaps) = scan::keys(|from, limit| {
+        let mut keys = Vec::new();
+        let result = (|| -> rusqlite::Result<()> {
+            let mut stmt = conn.prepare_cached(
+                "SELECT guild_id FROM tip_settings WHERE guild_id >= ?1 ORDER BY guild_id LIMIT ?2",
+            )?;
+            let mut rows = stmt.query(params![from, i64::try_from(limit).unwrap_or(i64::MAX)])?;
+            while let Some(row) = rows.next()? {
+                keys.push(row.get(0)?);
+            }
+            Ok(())
+        })();
+        (keys, result.err())
+    });
+    for gap in &gaps {
+        error!(from_guild = from_db(gap.from), resumed_at = ?gap.resumed_at.map(from_db),
+               error = %gap.error, "skipping unreadable tip settings");
+    }
+    skipped += gaps.len();
+    for key in keys {
+        match read_settings(conn, GuildId(from_db(key))) {
+            Ok(Some(s)) => {
+                if keep(&s) {
+                    out.push(s);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                error!(guild = from_db(key), error = %e, "skipping unreadable tip settings row");
+                skipped += 1;
+            }
+        }
+    }
+    (out, skipped)
 }
 
 /// Applies the missing migrations, each in its own IMMEDIATE transaction that
@@ -165,6 +505,18 @@ fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+    // A read-only handle only checks the version.
+    if conn.is_readonly(rusqlite::DatabaseName::Main)? {
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StorageError::SchemaTooNew {
+                found: version,
+                supported,
+            });
+        }
+        return Ok(());
+    }
     let supported = MIGRATIONS.len() as i64;
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -543,24 +895,24 @@ impl TipStore for SqliteStore {
     }
 
     fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StorageError> {
-        read_settings(&self.lock(), guild)
+        self.watch(read_settings(&self.lock(), guild))
     }
 
-    fn all_active(&self) -> Result<Vec<TipSettings>, StorageError> {
-        let conn = self.lock();
-        let sql = format!(
-            "{SETTINGS_SELECT} WHERE s.enabled = 1 AND s.paused_reason IS NULL ORDER BY s.guild_id"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map([], RawSettings::from_row)?;
-        let mut out = Vec::new();
-        for row in rows {
-            match row.map_err(StorageError::from).and_then(RawSettings::parse) {
-                Ok(s) => out.push(s),
-                Err(e) => error!(error = %e, "skipping unreadable tip settings row"),
-            }
+    fn all_active(&self) -> Result<ActiveSettings, StorageError> {
+        let (settings, skipped) = scan_settings(&self.lock(), TipSettings::is_active);
+        if skipped > 0 {
+            self.damaged(&format!(
+                "{skipped} tip settings rows (or runs of rows) could not be read"
+            ));
         }
-        Ok(out)
+        Ok(ActiveSettings { settings, skipped })
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn remove_guild(&self, guild: GuildId) -> Result<bool, StorageError> {
@@ -630,6 +982,9 @@ impl TipStore for SqliteStore {
         date: NaiveDate,
         at: DateTime<Utc>,
     ) -> Result<(), StorageError> {
+        // The attempt row is what stops a second post that day; it is
+        // committed on its own, so damage elsewhere in the file (the
+        // settings row's page) cannot undo it and cause a resend.
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE tip_attempts SET status = 'posted', posted_at = ?3, error = NULL
@@ -642,13 +997,20 @@ impl TipStore for SqliteStore {
                     date,
                 });
             }
+            Ok(())
+        })?;
+        let shown = self.write(|tx| {
             tx.execute(
                 "UPDATE tip_settings SET last_posted_date = ?2, last_posted_at = ?3
                  WHERE guild_id = ?1 AND (last_posted_date IS NULL OR last_posted_date <= ?2)",
                 params![to_db(guild.0), date_str(date), ms(at)],
             )?;
             Ok(())
-        })
+        });
+        if let Err(e) = shown {
+            warn!(guild = guild.0, %date, error = %e, "tip posted and recorded, but its date not saved for /tips show");
+        }
+        Ok(())
     }
 
     fn mark_failed(
@@ -675,7 +1037,7 @@ impl TipStore for SqliteStore {
     }
 
     fn attempt(&self, guild: GuildId, date: NaiveDate) -> Result<Option<Attempt>, StorageError> {
-        read_attempt(&self.lock(), guild, date)
+        self.watch(read_attempt(&self.lock(), guild, date))
     }
 
     fn next_tip(&self, guild: GuildId, n_tips: usize) -> Result<usize, StorageError> {
@@ -683,7 +1045,7 @@ impl TipStore for SqliteStore {
     }
 
     fn rotation(&self, guild: GuildId) -> Result<Option<RotationState>, StorageError> {
-        read_rotation(&self.lock(), guild)
+        self.watch(read_rotation(&self.lock(), guild))
     }
 
     fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StorageError> {
@@ -886,7 +1248,7 @@ mod tests {
             p.paused.as_ref().unwrap().reason,
             "channel deleted (HTTP 404)"
         );
-        assert!(s.all_active().unwrap().is_empty());
+        assert!(s.all_active().unwrap().settings.is_empty());
         let later = now() + chrono::Duration::hours(1);
         let on = s.set_enabled(g, true, later).unwrap().unwrap();
         assert!(on.is_active());
@@ -899,12 +1261,12 @@ mod tests {
         assert_eq!(on2.active_since, later);
         let off = s.set_enabled(g, false, later).unwrap().unwrap();
         assert!(!off.enabled);
-        assert!(s.all_active().unwrap().is_empty());
+        assert!(s.all_active().unwrap().settings.is_empty());
         s.put_settings(g, &sched(), later).unwrap();
         assert!(s.pause(g, "gone", later).unwrap());
         assert!(s.unpause(g).unwrap());
         assert!(!s.unpause(g).unwrap());
-        assert_eq!(s.all_active().unwrap().len(), 1);
+        assert_eq!(s.all_active().unwrap().settings.len(), 1);
     }
 
     #[test]
@@ -919,8 +1281,10 @@ mod tests {
             )
             .unwrap();
         let all = s.all_active().unwrap();
-        assert_eq!(all.len(), 1);
-        assert_eq!(all[0].guild, GuildId(2));
+        assert_eq!(all.settings.len(), 1);
+        assert_eq!(all.settings[0].guild, GuildId(2));
+        assert_eq!(all.skipped, 1);
+        assert!(s.problem().is_some());
         assert!(matches!(
             s.get(GuildId(1)),
             Err(StorageError::Corrupt { guild: 1, .. })

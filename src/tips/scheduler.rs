@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
 use super::clock::Clock;
@@ -27,12 +28,18 @@ use crate::storage::{
 /// Tuning knobs; the defaults suit Discord.
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
-    /// Real-time pause after each post, keeping a burst of due servers well
-    /// under Discord's global limit of 50 requests per second. Zero in tests.
+    /// Real-time gap between the starts of two posts, keeping a burst of due
+    /// servers well under Discord's global limit of 50 requests per second.
+    /// Zero in tests.
     pub pacing: Duration,
+    /// Posts in flight at once: one slow answer holds up no one else.
+    pub max_in_flight: usize,
     /// Real-time limit on one post; a hung request is treated as retryable
-    /// (the resend carries the same nonce).
+    /// (the resend carries the same nonce, well inside the few minutes in
+    /// which Discord de-duplicates by nonce).
     pub post_timeout: Duration,
+    /// On shutdown, how long posts in flight may take to land.
+    pub stop_grace: Duration,
     /// First retry delay after a 429/5xx without `retry_after`; doubles.
     pub backoff_initial: Duration,
     /// Longest retry delay.
@@ -47,7 +54,9 @@ impl Default for SchedulerConfig {
     fn default() -> Self {
         Self {
             pacing: Duration::from_millis(40),
-            post_timeout: Duration::from_secs(30),
+            max_in_flight: 8,
+            post_timeout: Duration::from_secs(15),
+            stop_grace: Duration::from_secs(2),
             backoff_initial: Duration::from_secs(5),
             backoff_max: Duration::from_secs(600),
             store_retry: Duration::from_secs(30),
@@ -226,7 +235,45 @@ pub struct Scheduler<S: TipStore + ?Sized, P: TipPoster, C: Clock> {
     processed: u64,
     guilds: HashMap<GuildId, GuildState>,
     dirty: bool,
+    /// Read the settings again then (an earlier read skipped damaged rows).
+    rescan_at: Option<DateTime<Utc>>,
     last_prune: Option<NaiveDate>,
+    /// Posts in flight, and whose they are.
+    flights: JoinSet<Landed>,
+    flying: HashMap<tokio::task::Id, GuildId>,
+    /// `/tips now` requests waiting for a server's post in flight.
+    waiting: HashMap<GuildId, Vec<oneshot::Sender<Result<PostNowOutcome, PostNowError>>>>,
+    /// Real time before which no post starts (pacing).
+    next_start: Option<tokio::time::Instant>,
+}
+
+/// A post that came back from Discord (or gave up waiting).
+struct Landed {
+    settings: TipSettings,
+    attempt: Attempt,
+    result: Result<(), PostError>,
+    /// Set for `/tips now`.
+    reply: Option<oneshot::Sender<Result<PostNowOutcome, PostNowError>>>,
+}
+
+/// Aborts the task when dropped, so abandoning a post at shutdown stops it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// What happened to one send, for logs and `/tips now`.
@@ -256,7 +303,12 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             processed: 0,
             guilds: HashMap::new(),
             dirty: true,
+            rescan_at: None,
             last_prune: None,
+            flights: JoinSet::new(),
+            flying: HashMap::new(),
+            waiting: HashMap::new(),
+            next_start: None,
         }
     }
 
@@ -283,15 +335,23 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         if self.n_tips == 0 {
             warn!("no tips in the knowledge base; daily tips will not be posted");
         }
-        'outer: loop {
+        loop {
             if stop_requested(&mut shutdown) {
                 break;
             }
             self.status.send_replace(LoopStatus::Busy);
+            // Let the posts in flight run, even on a one-thread runtime.
+            tokio::task::yield_now().await;
             self.drain_commands().await;
+            while let Some(landed) = self.flights.try_join_next_with_id() {
+                self.land(landed).await;
+            }
             let now = self.clock.now();
+            if self.rescan_at.is_some_and(|t| t <= now) {
+                self.dirty = true;
+            }
             if self.dirty {
-                if let Err(e) = self.reload() {
+                if let Err(e) = self.reload(now) {
                     error!(error = %e, "cannot load tip settings; retrying");
                     let wake = add(now, self.config.store_retry);
                     if !self.idle_until(wake, &mut shutdown).await {
@@ -301,19 +361,23 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
                 }
             }
             self.prune(now);
-            let due = self.due(now);
-            if !due.is_empty() {
-                debug!(count = due.len(), "tips due");
-                for guild in due {
-                    if stop_requested(&mut shutdown) {
-                        break 'outer;
-                    }
-                    // Interactive `/tips now` goes before a long batch.
-                    self.drain_commands().await;
-                    if self.process(guild).await && !self.config.pacing.is_zero() {
-                        tokio::time::sleep(self.config.pacing).await;
-                    }
+            // Start what is due, as far as the in-flight budget allows; each
+            // server started either flies or changes state (no longer due,
+            // held), so looping again cannot spin.
+            let mut looked = false;
+            for guild in self.due(now) {
+                if self.flights.len() >= self.config.max_in_flight.max(1) {
+                    break;
                 }
+                if stop_requested(&mut shutdown) {
+                    break;
+                }
+                // Interactive `/tips now` goes before a long batch.
+                self.drain_commands().await;
+                looked = true;
+                self.start(guild).await;
+            }
+            if looked {
                 continue;
             }
             let wake = self.next_wake(now);
@@ -321,11 +385,35 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
                 break;
             }
         }
+        self.land_before_stop().await;
         self.status.send_replace(LoopStatus::Stopped);
         info!("tip scheduler stopped");
     }
 
-    /// Sleeps until `wake`, a command or shutdown. `false` on shutdown.
+    /// On shutdown: posts in flight get `stop_grace` to land; the rest are
+    /// abandoned (their attempts stay pending, and the next process resends
+    /// them with the same nonce, which Discord de-duplicates).
+    async fn land_before_stop(&mut self) {
+        let deadline = tokio::time::Instant::now() + self.config.stop_grace;
+        while !self.flights.is_empty() {
+            match tokio::time::timeout_at(deadline, self.flights.join_next_with_id()).await {
+                Ok(Some(landed)) => {
+                    // Waiting `/tips now` callers are told the scheduler stopped.
+                    let _ = self.record_landing(landed);
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    warn!(in_flight = self.flights.len(),
+                          "tip posts still in flight at shutdown; the next start resends them with the same nonce");
+                    self.flights.shutdown().await;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Sleeps until `wake`, a command, a landed post or shutdown. `false` on
+    /// shutdown.
     async fn idle_until(
         &mut self,
         wake: DateTime<Utc>,
@@ -335,16 +423,22 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             Wake,
             Shutdown,
             Command(Option<Command>),
+            Landed(Box<Result<(tokio::task::Id, Landed), tokio::task::JoinError>>),
         }
-        self.status.send_replace(LoopStatus::Idle {
-            wake,
-            processed: self.processed,
-        });
-        debug!(%wake, "tip scheduler sleeping");
+        // Settled only with nothing in flight.
+        if self.flights.is_empty() {
+            self.status.send_replace(LoopStatus::Idle {
+                wake,
+                processed: self.processed,
+            });
+        }
+        debug!(%wake, in_flight = self.flights.len(), "tip scheduler waiting");
+        let flying = !self.flights.is_empty();
         let event = tokio::select! {
             biased;
             _ = shutdown.changed() => Event::Shutdown,
             cmd = self.rx.recv() => Event::Command(cmd),
+            Some(landed) = self.flights.join_next_with_id(), if flying => Event::Landed(Box::new(landed)),
             _ = self.clock.sleep_until(wake) => Event::Wake,
         };
         self.status.send_replace(LoopStatus::Busy);
@@ -356,6 +450,10 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             }
             // Unreachable while we hold a sender; stop rather than spin.
             Event::Command(None) => false,
+            Event::Landed(landed) => {
+                self.land(*landed).await;
+                true
+            }
             Event::Wake => true,
         }
     }
@@ -369,25 +467,33 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     async fn handle_command(&mut self, cmd: Command) {
         match cmd {
             Command::Reload => self.dirty = true,
-            Command::PostNow { guild, reply } => {
-                let result = self.post_now(guild).await;
-                if let Err(e) = &result {
-                    info!(guild = guild.0, error = %e, "manual tip not posted");
-                }
-                // The caller may have given up waiting; nothing to do then.
-                let _ = reply.send(result);
-            }
+            Command::PostNow { guild, reply } => self.post_now(guild, reply).await,
         }
         self.processed += 1;
     }
 
-    fn reload(&mut self) -> Result<(), StorageError> {
+    /// Reads every active server. Rows that cannot be read are skipped by
+    /// the store; servers known from an earlier read are then kept (each post
+    /// re-reads its server first, so a stale entry sends nothing wrong), and
+    /// the read is tried again after `store_retry`.
+    fn reload(&mut self, now: DateTime<Utc>) -> Result<(), StorageError> {
         let all = self.store.all_active()?;
         let mut old = std::mem::take(&mut self.guilds);
-        for settings in all {
+        for settings in all.settings {
             let retry = old.remove(&settings.guild).and_then(|g| g.retry);
             self.guilds
                 .insert(settings.guild, GuildState { settings, retry });
+        }
+        if all.skipped > 0 {
+            self.guilds.extend(old);
+            self.rescan_at = Some(add(now, self.config.store_retry));
+            warn!(
+                skipped = all.skipped,
+                guilds = self.guilds.len(),
+                "some tip settings could not be read; posting for the rest and reading again later"
+            );
+        } else {
+            self.rescan_at = None;
         }
         self.dirty = false;
         debug!(guilds = self.guilds.len(), "tip settings loaded");
@@ -431,9 +537,11 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         if self.n_tips == 0 {
             return Vec::new();
         }
+        let flying: std::collections::HashSet<GuildId> = self.flying.values().copied().collect();
         let mut due: Vec<(DateTime<Utc>, GuildId)> = self
             .guilds
             .iter()
+            .filter(|(g, _)| !flying.contains(g))
             .filter_map(|(&g, st)| match plan(&st.settings, now) {
                 Plan::Due { date, slot, .. } => {
                     let held = st.retry.is_some_and(|r| r.date == date && r.at > now);
@@ -450,13 +558,24 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         let mut wake = now
             .checked_add_signed(MAX_IDLE)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if let Some(at) = self.rescan_at {
+            wake = wake.min(at);
+        }
         if self.n_tips == 0 {
             return wake;
         }
-        for st in self.guilds.values() {
+        let flying: std::collections::HashSet<GuildId> = self.flying.values().copied().collect();
+        // With no room for another post, a due server waits for a landing
+        // (which wakes the loop), not for the clock.
+        let full = self.flights.len() >= self.config.max_in_flight.max(1);
+        for (g, st) in &self.guilds {
+            if flying.contains(g) {
+                continue;
+            }
             let at = match plan(&st.settings, now) {
                 Plan::Due { date, .. } => match st.retry {
-                    Some(r) if r.date == date => r.at,
+                    Some(r) if r.date == date && r.at > now => r.at,
+                    _ if full => continue,
                     _ => now,
                 },
                 Plan::Wait { at, .. } => at,
@@ -474,11 +593,11 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         }
     }
 
-    /// Posts one due server's tip if it is still due. `true` if it sent.
-    async fn process(&mut self, guild: GuildId) -> bool {
+    /// Starts one due server's post if it is still due.
+    async fn start(&mut self, guild: GuildId) {
         let now = self.clock.now();
         let Some(cached) = self.guilds.get(&guild) else {
-            return false;
+            return;
         };
         let cached_date = local_date(now, cached.settings.schedule.tz);
         let store_retry = add(now, self.config.store_retry);
@@ -487,12 +606,12 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             Ok(Some(s)) if s.is_active() => s,
             Ok(_) => {
                 self.guilds.remove(&guild);
-                return false;
+                return;
             }
             Err(e) => {
                 error!(guild = guild.0, error = %e, "cannot read tip settings; will retry");
                 self.hold(guild, cached_date, store_retry);
-                return false;
+                return;
             }
         };
         let plan_now = plan(&settings, now);
@@ -500,7 +619,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             st.settings = settings.clone();
         }
         let Plan::Due { date, slot, resume } = plan_now else {
-            return false;
+            return;
         };
         let req = AttemptRequest {
             guild,
@@ -515,7 +634,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             Err(e) => {
                 error!(guild = guild.0, %date, error = %e, "cannot record tip attempt; will retry");
                 self.hold(guild, date, store_retry);
-                return false;
+                return;
             }
         };
         if attempt.status != AttemptStatus::Pending {
@@ -527,19 +646,106 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
                 let until = day_start_after(date, &settings).unwrap_or(store_retry);
                 self.hold(guild, date, until);
             }
-            return false;
+            return;
         }
-        let late_secs = (now - slot).num_seconds();
         if resume {
             info!(guild = guild.0, %date, nonce = %attempt.nonce, tries = attempt.tries,
+                  late_secs = (now - slot).num_seconds(),
                   "resending unconfirmed tip with the same nonce");
         }
-        let result = self.send(&attempt, false).await;
+        self.launch(settings, attempt, None).await;
+    }
+
+    /// Sends a post in a task of its own, so a slow or hung answer holds up
+    /// no other server, and a panicking poster cannot take the loop down.
+    /// Starts are paced; the landing is handled by [`land`](Self::land).
+    async fn launch(
+        &mut self,
+        settings: TipSettings,
+        attempt: Attempt,
+        reply: Option<oneshot::Sender<Result<PostNowOutcome, PostNowError>>>,
+    ) {
+        if let Some(at) = self.next_start {
+            tokio::time::sleep_until(at).await;
+        }
+        if !self.config.pacing.is_zero() {
+            self.next_start = Some(tokio::time::Instant::now() + self.config.pacing);
+        }
+        let post = TipPost {
+            guild: attempt.guild,
+            channel: attempt.channel,
+            tip_index: attempt.tip_index,
+            date: attempt.date,
+            nonce: attempt.nonce.clone(),
+            manual: reply.is_some(),
+            resend: attempt.tries > 1,
+        };
+        let poster = Arc::clone(&self.poster);
+        let timeout = self.config.post_timeout;
+        let guild = attempt.guild;
+        let handle = self.flights.spawn(async move {
+            let mut task = AbortOnDrop(tokio::spawn(async move { poster.post(post).await }));
+            let result = match tokio::time::timeout(timeout, &mut task).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => {
+                    error!(guild = guild.0, error = %e, "tip poster panicked");
+                    Err(PostError::Other(format!(
+                        "internal error while posting: {e}"
+                    )))
+                }
+                Err(_) => Err(PostError::Retryable {
+                    retry_after: None,
+                    reason: format!("no answer within {timeout:?}"),
+                }),
+            };
+            Landed {
+                settings,
+                attempt,
+                result,
+                reply,
+            }
+        });
+        self.flying.insert(handle.id(), guild);
+    }
+
+    /// Records a landed post, answers a waiting `/tips now`, and starts the
+    /// `/tips now` requests that waited for this server's post.
+    async fn land(&mut self, landed: Result<(tokio::task::Id, Landed), tokio::task::JoinError>) {
+        let Some(guild) = self.record_landing(landed) else {
+            return;
+        };
+        for reply in self.waiting.remove(&guild).unwrap_or_default() {
+            self.post_now(guild, reply).await;
+        }
+    }
+
+    /// The bookkeeping half of [`land`](Self::land); returns the server.
+    fn record_landing(
+        &mut self,
+        landed: Result<(tokio::task::Id, Landed), tokio::task::JoinError>,
+    ) -> Option<GuildId> {
+        let (id, landed) = match landed {
+            Ok(l) => l,
+            Err(e) => {
+                // Only an abort at shutdown gets here (the task cannot panic).
+                let guild = self.flying.remove(&e.id());
+                warn!(guild = ?guild.map(|g| g.0), error = %e, "tip post task ended early");
+                return guild;
+            }
+        };
+        self.flying.remove(&id);
+        let Landed {
+            settings,
+            attempt,
+            result,
+            reply,
+        } = landed;
+        let (guild, date) = (attempt.guild, attempt.date);
         let sent = self.record(&settings, &attempt, result);
         match &sent {
             Sent::Posted => info!(guild = guild.0, channel = attempt.channel.0, %date,
                 tip = attempt.tip_index, nonce = %attempt.nonce, tries = attempt.tries,
-                late_secs, "daily tip posted"),
+                manual = reply.is_some(), "daily tip posted"),
             Sent::Retrying { reason } => warn!(guild = guild.0, %date, %reason,
                 "daily tip not posted; retry scheduled"),
             Sent::GaveUp { reason } | Sent::Failed { reason } => error!(guild = guild.0,
@@ -547,38 +753,46 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             Sent::Gone { status, reason } => warn!(guild = guild.0, channel = attempt.channel.0,
                 status, %reason, "tips channel unavailable; tips paused for this server"),
         }
-        true
+        if let Some(reply) = reply {
+            let outcome = self.manual_outcome(&settings, &attempt, sent);
+            if let Err(e) = &outcome {
+                info!(guild = guild.0, error = %e, "manual tip not posted");
+            }
+            // The caller may have given up waiting; nothing to do then.
+            let _ = reply.send(outcome);
+        }
+        Some(guild)
     }
 
-    async fn send(&self, attempt: &Attempt, manual: bool) -> Result<(), PostError> {
-        let post = TipPost {
-            guild: attempt.guild,
-            channel: attempt.channel,
-            tip_index: attempt.tip_index,
-            date: attempt.date,
-            nonce: attempt.nonce.clone(),
-            manual,
-            resend: attempt.tries > 1,
-        };
-        // A task of its own, so a panicking poster cannot take the loop down;
-        // awaited (or aborted) before the next post, so one is in flight.
-        let poster = Arc::clone(&self.poster);
-        let mut task = tokio::spawn(async move { poster.post(post).await });
-        match tokio::time::timeout(self.config.post_timeout, &mut task).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => {
-                error!(guild = attempt.guild.0, error = %e, "tip poster panicked");
-                Err(PostError::Other(format!(
-                    "internal error while posting: {e}"
-                )))
-            }
-            Err(_) => {
-                task.abort();
-                Err(PostError::Retryable {
-                    retry_after: None,
-                    reason: format!("no answer within {:?}", self.config.post_timeout),
+    fn manual_outcome(
+        &mut self,
+        settings: &TipSettings,
+        attempt: &Attempt,
+        sent: Sent,
+    ) -> Result<PostNowOutcome, PostNowError> {
+        let (guild, date) = (attempt.guild, attempt.date);
+        match sent {
+            Sent::Posted => {
+                if settings.paused.is_some() {
+                    // The post went through, so whatever paused tips is fixed.
+                    self.store.unpause(guild)?;
+                    self.dirty = true;
+                    info!(
+                        guild = guild.0,
+                        "tips unpaused after a successful manual post"
+                    );
+                }
+                Ok(PostNowOutcome::Posted {
+                    date,
+                    tip_index: attempt.tip_index,
                 })
             }
+            Sent::Gone { status, reason } => Err(PostNowError::Gone { status, reason }),
+            Sent::Retrying { reason } => Err(PostNowError::Busy {
+                reason,
+                will_retry: self.guilds.contains_key(&guild),
+            }),
+            Sent::GaveUp { reason } | Sent::Failed { reason } => Err(PostNowError::Failed(reason)),
         }
     }
 
@@ -673,7 +887,37 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             .min(self.config.backoff_max)
     }
 
-    async fn post_now(&mut self, guild: GuildId) -> Result<PostNowOutcome, PostNowError> {
+    /// `/tips now`: answered when its post lands. If the server's scheduled
+    /// post is in flight, it waits for that and then decides (usually
+    /// "already posted").
+    async fn post_now(
+        &mut self,
+        guild: GuildId,
+        reply: oneshot::Sender<Result<PostNowOutcome, PostNowError>>,
+    ) {
+        if self.flying.values().any(|g| *g == guild) {
+            self.waiting.entry(guild).or_default().push(reply);
+            return;
+        }
+        match self.prepare_now(guild) {
+            Ok(Ok((settings, attempt))) => self.launch(settings, attempt, Some(reply)).await,
+            Ok(Err(outcome)) => {
+                let _ = reply.send(Ok(outcome));
+            }
+            Err(e) => {
+                info!(guild = guild.0, error = %e, "manual tip not posted");
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
+    /// The attempt a `/tips now` sends, or the outcome when nothing needs
+    /// sending.
+    #[allow(clippy::type_complexity)]
+    fn prepare_now(
+        &mut self,
+        guild: GuildId,
+    ) -> Result<Result<(TipSettings, Attempt), PostNowOutcome>, PostNowError> {
         if self.n_tips == 0 {
             return Err(PostNowError::NoTips);
         }
@@ -689,38 +933,12 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             manual: true,
         })?;
         if attempt.status == AttemptStatus::Posted {
-            return Ok(PostNowOutcome::AlreadyPosted {
+            return Ok(Err(PostNowOutcome::AlreadyPosted {
                 date,
                 at: attempt.posted_at,
-            });
+            }));
         }
-        let result = self.send(&attempt, true).await;
-        let sent = self.record(&settings, &attempt, result);
-        match sent {
-            Sent::Posted => {
-                if settings.paused.is_some() {
-                    // The post went through, so whatever paused tips is fixed.
-                    self.store.unpause(guild)?;
-                    self.dirty = true;
-                    info!(
-                        guild = guild.0,
-                        "tips unpaused after a successful manual post"
-                    );
-                }
-                info!(guild = guild.0, %date, tip = attempt.tip_index, nonce = %attempt.nonce,
-                      "manual tip posted");
-                Ok(PostNowOutcome::Posted {
-                    date,
-                    tip_index: attempt.tip_index,
-                })
-            }
-            Sent::Gone { status, reason } => Err(PostNowError::Gone { status, reason }),
-            Sent::Retrying { reason } => Err(PostNowError::Busy {
-                reason,
-                will_retry: self.guilds.contains_key(&guild),
-            }),
-            Sent::GaveUp { reason } | Sent::Failed { reason } => Err(PostNowError::Failed(reason)),
-        }
+        Ok(Ok((settings, attempt)))
     }
 }
 

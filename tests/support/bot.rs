@@ -115,9 +115,28 @@ impl BotProcess {
         remove_env: &[&str],
         args: &[&str],
     ) -> BotProcess {
+        BotProcess::spawn_wrapped(fake, extra_env, remove_env, args, &[])
+    }
+
+    /// Like [`spawn_with`](Self::spawn_with), run through `wrapper` (a
+    /// command that execs the rest, e.g. `prlimit --nofile=1024:1024 --`).
+    pub fn spawn_wrapped(
+        fake: Option<&FakeDiscord>,
+        extra_env: &[(&str, &str)],
+        remove_env: &[&str],
+        args: &[&str],
+        wrapper: &[&str],
+    ) -> BotProcess {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = format!("sqlite://{}/bot.db", dir.path().display());
-        let mut cmd = Command::new(bot_exe());
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(bot_exe());
+                c
+            }
+            None => Command::new(bot_exe()),
+        };
         cmd.args(args)
             .current_dir(dir.path())
             .stdin(Stdio::null())

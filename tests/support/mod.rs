@@ -87,6 +87,23 @@ pub mod limits {
 static NEXT_SNOWFLAKE: AtomicU64 = AtomicU64::new(1_300_000_000_000_000_000);
 
 /// A fresh id, unique within the test process.
+/// An interaction token shaped like Discord's: `interaction:<id>:` in
+/// base64 followed by a long random part (about 170 characters in all), so
+/// tests that look for tokens in logs look for something realistic.
+pub fn interaction_token(id: u64) -> String {
+    let mut t = String::from("aW50ZXJhY3Rpb246");
+    t.push_str(&format!("{id}"));
+    let mut x = snowflake() ^ id.rotate_left(17);
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    for _ in 0..150 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        t.push(ALPHABET[(x % 64) as usize] as char);
+    }
+    t
+}
+
 pub fn snowflake() -> u64 {
     NEXT_SNOWFLAKE.fetch_add(1, Ordering::Relaxed)
 }
@@ -321,7 +338,8 @@ struct State_ {
     seq: u64,
     /// Dispatches of the current session: (seq, frame text).
     history: Vec<(u64, String)>,
-    pending: VecDeque<(String, Value)>,
+    /// Events to send: name and the `d` payload, serialised.
+    pending: VecDeque<(String, String)>,
     resume_mode: Option<ResumeMode>,
     validate: Option<bool>,
     enforce_ack: Option<bool>,
@@ -805,8 +823,14 @@ impl FakeDiscord {
     /// Sends a dispatch (op 0) with the next sequence number, or queues it
     /// until a session is live.
     pub fn dispatch(&self, event: &str, data: Value) {
+        self.dispatch_raw(event, data.to_string());
+    }
+
+    /// Sends a dispatch whose `d` is `raw` as is (it need not be JSON a
+    /// parser accepts, e.g. nested too deep for serde_json).
+    pub fn dispatch_raw(&self, event: &str, raw: String) {
         let mut st = self.inner.lock();
-        st.pending.push_back((event.to_owned(), data));
+        st.pending.push_back((event.to_owned(), raw));
         if st.live.is_some() {
             flush_pending(&mut st);
         }
@@ -860,7 +884,7 @@ impl FakeDiscord {
 
     fn interaction(&self, kind: u8, name: &str, options: Value, who: &Invoker) -> Interaction {
         let id = snowflake();
-        let token = format!("tok{id}x{}", snowflake());
+        let token = interaction_token(id);
         let mut d = json!({
             "id": id.to_string(),
             "application_id": APP_ID.to_string(),
@@ -1073,7 +1097,7 @@ fn flush_pending(st: &mut State_) {
     };
     while let Some((t, d)) = st.pending.pop_front() {
         st.seq += 1;
-        let frame = json!({"op": 0, "s": st.seq, "t": t, "d": d}).to_string();
+        let frame = format!(r#"{{"op":0,"s":{},"t":{},"d":{d}}}"#, st.seq, json!(t));
         st.history.push((st.seq, frame.clone()));
         if tx.send(Out::Text(frame)).is_err() {
             // The connection is gone: it will be replayed on RESUME.
