@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -10,6 +9,8 @@ pub enum ConfigError {
     MissingToken,
     #[error("DISCORD_TOKEN is malformed: a bot token is three dot-separated parts of letters, digits, '-' and '_' (the value is not shown)")]
     MalformedToken,
+    #[error("DISCORD_TOKEN is in quotes: remove them (docker --env-file and some tools keep quotes as part of the value; the value is not shown)")]
+    QuotedToken,
     #[error("{name} is invalid: {why}")]
     Invalid { name: &'static str, why: String },
 }
@@ -22,6 +23,9 @@ pub struct Token(String);
 impl Token {
     pub fn parse(raw: &str) -> Result<Token, ConfigError> {
         let raw = raw.trim();
+        if raw.len() > 1 && (raw.starts_with(['"', '\'']) || raw.ends_with(['"', '\''])) {
+            return Err(ConfigError::QuotedToken);
+        }
         let raw = raw.strip_prefix("Bot ").unwrap_or(raw);
         let parts: Vec<&str> = raw.split('.').collect();
         let valid_part = |p: &&str| {
@@ -61,12 +65,25 @@ pub enum LogFormat {
 }
 
 impl LogFormat {
-    pub fn from_env() -> LogFormat {
-        match std::env::var("LOG_FORMAT") {
-            Ok(v) if v.eq_ignore_ascii_case("json") => LogFormat::Json,
-            _ => LogFormat::Text,
+    /// `json` (any case) is JSON; anything else, text.
+    pub fn parse(v: &str) -> LogFormat {
+        if v.trim().eq_ignore_ascii_case("json") {
+            LogFormat::Json
+        } else {
+            LogFormat::Text
         }
     }
+}
+
+/// `run`'s settings as given (command line, environment or `.env`, which
+/// the command line parser reads), before they are checked.
+#[derive(Debug, Clone, Default)]
+pub struct RawBotConfig {
+    pub token: Option<String>,
+    pub dev_guild_id: Option<String>,
+    pub proxy_url: Option<String>,
+    pub database_url: Option<String>,
+    pub health_addr: Option<String>,
 }
 
 /// Everything `massage-bot run` needs besides the knowledge.
@@ -82,17 +99,16 @@ pub struct BotConfig {
     pub health_addr: Option<SocketAddr>,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+/// A set, non-blank value.
+fn given(v: Option<String>) -> Option<String> {
+    v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 impl BotConfig {
-    pub fn from_env() -> Result<BotConfig, ConfigError> {
-        let token = Token::parse(&var("DISCORD_TOKEN").ok_or(ConfigError::MissingToken)?)?;
-        let dev_guild_id = var("DEV_GUILD_ID")
+    /// Checks every setting; the one place `run`'s configuration is read.
+    pub fn from_raw(raw: RawBotConfig) -> Result<BotConfig, ConfigError> {
+        let token = Token::parse(&given(raw.token).ok_or(ConfigError::MissingToken)?)?;
+        let dev_guild_id = given(raw.dev_guild_id)
             .map(|v| {
                 v.parse::<u64>()
                     .ok()
@@ -103,7 +119,7 @@ impl BotConfig {
                     })
             })
             .transpose()?;
-        let proxy_url = var("DISCORD_PROXY_URL")
+        let proxy_url = given(raw.proxy_url)
             .map(|v| {
                 if v.starts_with("http://") || v.starts_with("https://") {
                     Ok(v.trim_end_matches('/').to_owned())
@@ -115,33 +131,52 @@ impl BotConfig {
                 }
             })
             .transpose()?;
-        let health_addr = var("HEALTH_ADDR")
-            .map(|v| {
-                v.parse::<SocketAddr>().map_err(|e| ConfigError::Invalid {
-                    name: "HEALTH_ADDR",
-                    why: format!("`{v}`: {e} (expected e.g. 127.0.0.1:8080)"),
-                })
-            })
+        let health_addr = given(raw.health_addr)
+            .map(|v| parse_health_addr(&v))
             .transpose()?;
         Ok(BotConfig {
             token,
             dev_guild_id,
             proxy_url,
-            database_url: var("DATABASE_URL")
+            database_url: given(raw.database_url)
                 .unwrap_or_else(|| crate::storage::DEFAULT_DATABASE_URL.to_owned()),
             health_addr,
         })
     }
 }
 
-/// The knowledge file named by `KNOWLEDGE_PATH`, if any.
-pub fn knowledge_path_from_env() -> Option<PathBuf> {
-    var("KNOWLEDGE_PATH").map(PathBuf::from)
+/// `HOST:PORT` for the health endpoint: an IP address or a name such as
+/// `localhost` (resolved once, here), as `healthcheck` accepts.
+pub fn parse_health_addr(v: &str) -> Result<SocketAddr, ConfigError> {
+    use std::net::ToSocketAddrs;
+    let invalid = |why: String| ConfigError::Invalid {
+        name: "HEALTH_ADDR",
+        why: format!("`{v}`: {why} (expected e.g. 127.0.0.1:8080 or localhost:8080)"),
+    };
+    if let Ok(addr) = v.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    v.to_socket_addrs()
+        .map_err(|e| invalid(e.to_string()))?
+        .next()
+        .ok_or_else(|| invalid("no address".to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn health_addresses() {
+        assert_eq!(
+            parse_health_addr("0.0.0.0:8080").unwrap().to_string(),
+            "0.0.0.0:8080"
+        );
+        let local = parse_health_addr("localhost:8080").unwrap();
+        assert!(local.ip().is_loopback() && local.port() == 8080);
+        assert!(parse_health_addr("localhost").is_err());
+        assert!(parse_health_addr("nowhere.invalid:80:80").is_err());
+    }
 
     #[test]
     fn tokens() {
@@ -161,6 +196,15 @@ mod tests {
                 matches!(Token::parse(bad), Err(ConfigError::MalformedToken)),
                 "{bad}"
             );
+        }
+        for quoted in [
+            format!("\"{good}\""),
+            format!("'{good}'"),
+            format!("\"{good}"),
+        ] {
+            let e = Token::parse(&quoted).unwrap_err();
+            assert!(matches!(e, ConfigError::QuotedToken), "{quoted}");
+            assert!(!e.to_string().contains("MTIz"), "the value is not shown");
         }
     }
 }

@@ -36,7 +36,9 @@ where
         !muted.contains(&m.target())
     }));
     let writer = SafeWriter { format };
-    let ansi = format == LogFormat::Text && std::io::stderr().is_terminal();
+    // https://no-color.org: set and not empty means no colours.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ansi = format == LogFormat::Text && std::io::stderr().is_terminal() && !no_color;
     let lines = match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()

@@ -22,8 +22,51 @@ struct Cli {
     /// from `sources/` beside it).
     #[arg(long, global = true, env = "KNOWLEDGE_PATH", value_name = "PATH")]
     knowledge: Option<PathBuf>,
+    /// Log lines as `text` or `json`.
+    #[arg(
+        long,
+        global = true,
+        env = "LOG_FORMAT",
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `run`'s settings: each from its flag or, as usual, its environment
+/// variable (`.env` included). Checked in `BotConfig::from_raw`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The bot token. Give it in the environment or .env, not on a command
+    /// line (where other users can see it).
+    #[arg(long, env = "DISCORD_TOKEN", hide = true, hide_env_values = true)]
+    token: Option<String>,
+    /// Register the commands to this server only (instant, for testing).
+    #[arg(long, env = "DEV_GUILD_ID", value_name = "ID")]
+    dev_guild_id: Option<String>,
+    /// Send REST calls through this proxy and ask it for the gateway URL.
+    #[arg(long, env = "DISCORD_PROXY_URL", value_name = "URL")]
+    proxy_url: Option<String>,
+    /// The tip database (default: sqlite://data/massage-bot.db).
+    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+    /// Serve /healthz and /metrics on this HOST:PORT.
+    #[arg(long, env = "HEALTH_ADDR", value_name = "HOST:PORT")]
+    health_addr: Option<String>,
+}
+
+impl From<RunArgs> for massage_bot::config::RawBotConfig {
+    fn from(a: RunArgs) -> Self {
+        Self {
+            token: a.token,
+            dev_guild_id: a.dev_guild_id,
+            proxy_url: a.proxy_url,
+            database_url: a.database_url,
+            health_addr: a.health_addr,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -79,7 +122,7 @@ enum Command {
     /// Configuration comes from the environment and `.env`: DISCORD_TOKEN
     /// (required), DEV_GUILD_ID, DISCORD_PROXY_URL, DATABASE_URL,
     /// HEALTH_ADDR, KNOWLEDGE_PATH, RUST_LOG, LOG_FORMAT. See .env.example.
-    Run,
+    Run(RunArgs),
     /// Probe a running bot's /healthz (exit 0 when healthy); for container
     /// health checks, where no curl is available.
     Healthcheck {
@@ -112,16 +155,37 @@ enum DbCommand {
     Import,
 }
 
+/// `println!` that returns the write error instead of panicking, so that
+/// `massage-bot topics --json | head` ends quietly (see `main`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
+
 /// Exit code for a knowledge file or configuration the program refuses.
 const EXIT_INVALID: u8 = 2;
 
 fn main() -> ExitCode {
     // A missing .env is normal; a broken one is reported by the variables' checks.
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse();
-    init_logging(matches!(cli.command, Command::Run));
-    match run(cli) {
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    // Said when the knowledge file cannot be loaded: a path nobody typed
+    // (it came from .env) is otherwise a puzzle.
+    let knowledge_from_env =
+        matches.value_source("knowledge") == Some(clap::parser::ValueSource::EnvVariable);
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    init_logging(
+        matches!(cli.command, Command::Run(_)),
+        LogFormat::parse(&cli.log_format),
+    );
+    match run(cli, knowledge_from_env) {
         Ok(code) => code,
+        // The reader went away (`| head`): stop quietly, like other tools.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -129,13 +193,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(bot: bool) {
+fn init_logging(bot: bool, format: LogFormat) {
     // serenity's own INFO spans format every HTTP request's fields; at
     // thousands of interactions a second that halves throughput. Our own
     // lines (one per command, connection changes) stay at info.
     let default = if bot { "info,serenity=warn" } else { "warn" };
     massage_bot::logging::init(
-        LogFormat::from_env(),
+        format,
         default,
         massage_bot::discord::tap::MUTED_TARGETS,
         massage_bot::discord::tap::layer(),
@@ -143,15 +207,21 @@ fn init_logging(bot: bool) {
 }
 
 /// Loads the engine or explains, in the same words for every command, why not.
-fn load(path: Option<&std::path::Path>) -> Result<Engine, ExitCode> {
+fn load(path: Option<&std::path::Path>, from_env: bool) -> Result<Engine, ExitCode> {
     Engine::load(path).map_err(|e| {
         eprintln!("error: {e}");
+        if from_env {
+            eprintln!(
+                "(the knowledge file was named by KNOWLEDGE_PATH, from the environment or .env)"
+            );
+        }
         ExitCode::from(EXIT_INVALID)
     })
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, knowledge_from_env: bool) -> anyhow::Result<ExitCode> {
     let knowledge = cli.knowledge.as_deref();
+    let load = |path| load(path, knowledge_from_env);
     match cli.command {
         Command::Knowledge {
             command: KnowledgeCommand::Check { path },
@@ -160,7 +230,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match Engine::load(path) {
                 Ok(engine) => {
                     let k = engine.knowledge();
-                    println!(
+                    say!(
                         "ok: {} topics, {} tips, {} sources, {} exclusions, {} vocabulary terms, {} crisis rules",
                         k.topics.len(),
                         k.tips.len(),
@@ -215,9 +285,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(engine.knowledge())?);
+                say!("{}", serde_json::to_string_pretty(engine.knowledge())?);
             } else {
-                println!("{}", render::text(&engine.answer(&Request::Topics)));
+                say!("{}", render::text(&engine.answer(&Request::Topics)));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -231,7 +301,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context(
                 "no tip for that date (the knowledge base has no tips, or the date is before 1970)",
             )?;
-            println!("{}", render::text(&engine.daily_tip(index, date)));
+            say!("{}", render::text(&engine.daily_tip(index, date)));
             Ok(ExitCode::SUCCESS)
         }
         Command::Db { database, command } => db(&database, command),
@@ -250,8 +320,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Run => {
-            let config = match BotConfig::from_env() {
+        Command::Run(args) => {
+            let config = match BotConfig::from_raw(args.into()) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -331,7 +401,7 @@ fn db(url: &str, command: DbCommand) -> anyhow::Result<ExitCode> {
             };
             let report = store.check()?;
             if report.is_ok() {
-                println!(
+                say!(
                     "ok: {} — schema version {}, {} servers with tip settings",
                     path.display(),
                     report.schema_version,
@@ -339,18 +409,19 @@ fn db(url: &str, command: DbCommand) -> anyhow::Result<ExitCode> {
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("damaged: {}", path.display());
+            say!("damaged: {}", path.display());
             for p in &report.problems {
-                println!("  {p}");
+                say!("  {p}");
             }
-            println!(
+            say!(
                 "{} servers' tip settings can be read; {} rows or runs of rows cannot.",
-                report.readable, report.skipped
+                report.readable,
+                report.skipped
             );
-            println!("To recover (README, \"Operations\"): stop the bot, then");
-            println!("  massage-bot db export > settings.jsonl");
-            println!("  mv {0} {0}.damaged", path.display());
-            println!("  massage-bot db import < settings.jsonl");
+            say!("To recover (README, \"Operations\"): stop the bot, then");
+            say!("  massage-bot db export > settings.jsonl");
+            say!("  mv {0} {0}.damaged", path.display());
+            say!("  massage-bot db import < settings.jsonl");
             Ok(ExitCode::FAILURE)
         }
         DbCommand::Export => {
@@ -384,8 +455,23 @@ fn db(url: &str, command: DbCommand) -> anyhow::Result<ExitCode> {
             }
             let store = SqliteStore::open(&path)?;
             let n = store.import(&rows, chrono::Utc::now())?;
-            println!("imported {n} servers' tip settings into {}", path.display());
+            say!("imported {n} servers' tip settings into {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Whether an error comes from writing to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            })
+            == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }

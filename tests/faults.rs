@@ -355,3 +355,17 @@ async fn an_autocomplete_burst_stays_within_1024_files() {
         .await;
     assert_eq!(reply["type"], 4);
 }
+
+/// A token Discord rejects at the first REST call (401) ends the run at
+/// once with a plain message, instead of retrying forever.
+#[tokio::test]
+async fn a_rejected_token_stops_the_bot_with_a_clear_message() {
+    let fake = FakeDiscord::start().await;
+    fake.set_route_status("GET", "/gateway", 401, 100);
+    let mut bot = BotProcess::spawn(&fake, &[]);
+    let status = bot.wait_exit(T).await;
+    let logs = bot.logs();
+    let status = status.unwrap_or_else(|| panic!("still running after a 401:\n{logs}"));
+    assert!(!status.success());
+    assert!(logs.contains("rejected the bot token (HTTP 401)"), "{logs}");
+}

@@ -1020,11 +1020,15 @@ fn schema_error_unknown_group_or_level() {
 }
 
 #[test]
-fn schema_error_invalid_toml() {
+fn invalid_toml_is_a_syntax_error_not_a_schema_error() {
     let text = minimal().replace("title = \"Sleep\"", "title = \"Sleep");
     let p = problems(&text);
     assert_eq!(p.len(), 1, "{}", list(&p));
-    assert!(p[0].message.starts_with("schema error"), "{}", p[0].message);
+    assert!(
+        p[0].message.starts_with("TOML syntax error"),
+        "{}",
+        p[0].message
+    );
     assert_eq!(
         p[0].location,
         format!("{ORIGIN}:{}", line_of(&text, "title = \"Sleep"))

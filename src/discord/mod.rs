@@ -42,14 +42,12 @@ const GATEWAY_STOP: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscordError {
-    #[error("cannot open the database: {0}")]
+    #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("Discord client error: {0}")]
+    #[error(transparent)]
     Client(#[from] serenity::Error),
-    #[error("cannot serve the health endpoint")]
-    Health(#[from] std::io::Error),
-    #[error("Discord rejected the bot token (gateway close code 4004); check DISCORD_TOKEN")]
-    TokenRejected,
+    #[error("Discord rejected the bot token ({how}); check DISCORD_TOKEN (Developer Portal > Bot > Reset Token)")]
+    TokenRejected { how: &'static str },
     #[error("Discord refused the gateway intents (close code {code}); this bot needs none, so the gateway or proxy is misconfigured")]
     IntentsRejected { code: u16 },
     #[error("Discord closed the gateway with code 4011 (sharding required): the bot is in too many servers for one gateway connection. Run `massage-bot serve` with an Interactions Endpoint URL, or more shards")]
@@ -287,10 +285,15 @@ async fn discover_gateway(client: &serenity::Client) -> Result<(), DiscordError>
                 *client.ws_url.lock().await = gateway.url;
                 return Ok(());
             }
+            Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)))
+                if r.status_code.as_u16() == 401 =>
+            {
+                return Err(DiscordError::TokenRejected { how: "HTTP 401" });
+            }
             Err(e) => {
                 last = e.to_string();
                 tracing::warn!(error = %last, try_ = i + 1,
-                    "cannot ask Discord for the gateway URL; retrying");
+                    "cannot reach Discord to ask for the gateway URL; retrying");
             }
         }
     }
@@ -304,7 +307,9 @@ async fn discover_gateway(client: &serenity::Client) -> Result<(), DiscordError>
 fn gateway_error(e: serenity::Error) -> DiscordError {
     match e {
         serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
-            DiscordError::TokenRejected
+            DiscordError::TokenRejected {
+                how: "gateway close code 4004",
+            }
         }
         serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => {
             DiscordError::IntentsRejected { code: 4014 }

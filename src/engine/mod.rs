@@ -49,11 +49,16 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(knowledge: Knowledge) -> Self {
+        // `/tip` starts at today's tip, as `massage-bot tip` prints, and
+        // moves on with each request.
+        let today =
+            crate::tips::tip_for_date(chrono::Utc::now().date_naive(), knowledge.tips.len())
+                .unwrap_or(0);
         Engine {
             reader: Reader::new(&knowledge),
             matcher: Matcher::new(&knowledge),
             popularity: Popularity::new(knowledge.topics.len()),
-            next_tip: AtomicUsize::new(0),
+            next_tip: AtomicUsize::new(today),
             fingerprint: knowledge.fingerprint(),
             knowledge,
         }

@@ -50,7 +50,13 @@ impl<'a> Checker<'a> {
             Ok(raw) => Some(raw),
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
-                self.at(&span, None, format!("schema error: {}", e.message()));
+                // Not TOML at all, or TOML that does not fit the schema.
+                let what = if toml::from_str::<toml::Table>(self.text).is_err() {
+                    "TOML syntax error"
+                } else {
+                    "schema error"
+                };
+                self.at(&span, None, format!("{what}: {}", e.message()));
                 None
             }
         }

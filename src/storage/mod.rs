@@ -177,14 +177,12 @@ pub struct AttemptRequest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    // The cause is in the message, not also a `source`: printed as a
+    // chain (`error: {e:#}`), it would otherwise appear twice.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("cannot create database directory {path}: {source}")]
-    CreateDir {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    Sqlite(rusqlite::Error),
+    #[error("cannot create database directory {path}: {cause}")]
+    CreateDir { path: String, cause: std::io::Error },
     #[error("invalid DATABASE_URL {url:?}: {reason}")]
     InvalidUrl { url: String, reason: String },
     #[error("database schema version {found} is newer than this build supports ({supported}); refusing to touch it")]
@@ -205,6 +203,12 @@ pub enum StorageError {
     Deleted { path: String, reason: String },
     #[error("cannot open the database file {path}: {reason}")]
     Unopenable { path: String, reason: String },
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e)
+    }
 }
 
 impl StorageError {
@@ -273,9 +277,6 @@ pub trait TipStore: Send + Sync + 'static {
     fn problem(&self) -> Option<String> {
         None
     }
-
-    /// Forgets a server entirely (the bot was removed from it).
-    fn remove_guild(&self, guild: GuildId) -> Result<bool, StorageError>;
 
     /// Gets or creates the attempt for `(guild, date)`, atomically:
     /// - none yet: picks the next tip from the rotation, records a pending

@@ -119,9 +119,9 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StorageError> {
         let path = path.as_ref();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StorageError::CreateDir {
+            std::fs::create_dir_all(dir).map_err(|cause| StorageError::CreateDir {
                 path: dir.display().to_string(),
-                source,
+                cause,
             })?;
         }
         let unopenable = |e: &dyn std::fmt::Display| StorageError::Unopenable {
@@ -915,15 +915,6 @@ impl TipStore for SqliteStore {
             .clone()
     }
 
-    fn remove_guild(&self, guild: GuildId) -> Result<bool, StorageError> {
-        self.write(|tx| {
-            let g = to_db(guild.0);
-            tx.execute("DELETE FROM tip_attempts WHERE guild_id = ?1", [g])?;
-            tx.execute("DELETE FROM tip_rotation WHERE guild_id = ?1", [g])?;
-            Ok(tx.execute("DELETE FROM tip_settings WHERE guild_id = ?1", [g])? > 0)
-        })
-    }
-
     fn begin_attempt(&self, req: &AttemptRequest) -> Result<Attempt, StorageError> {
         let (g, date) = (req.guild, req.date);
         self.write(|tx| {
@@ -1292,17 +1283,15 @@ mod tests {
     }
 
     #[test]
-    fn remove_and_prune() {
+    fn prune() {
         let s = SqliteStore::open_in_memory().unwrap();
         s.put_settings(GuildId(1), &sched(), now()).unwrap();
         s.begin_attempt(&req(1, false)).unwrap();
         s.begin_attempt(&req(2, false)).unwrap();
         assert_eq!(s.prune_attempts(day()).unwrap(), 0);
         assert_eq!(s.prune_attempts(day().succ_opt().unwrap()).unwrap(), 2);
-        assert!(s.remove_guild(GuildId(1)).unwrap());
-        assert!(!s.remove_guild(GuildId(1)).unwrap());
-        assert_eq!(s.get(GuildId(1)).unwrap(), None);
-        assert_eq!(s.rotation(GuildId(1)).unwrap(), None);
+        assert!(s.attempt(GuildId(1), day()).unwrap().is_none());
+        assert!(s.get(GuildId(1)).unwrap().is_some(), "settings are kept");
     }
 
     #[test]
