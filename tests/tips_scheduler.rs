@@ -946,3 +946,141 @@ async fn a_damaged_database_still_posts_for_every_readable_server() {
     assert_eq!(w.poster.posted().len(), SERVERS as usize - lost);
     p.stop().await;
 }
+
+/// A store that counts full reads and passes everything else through.
+struct CountingStore {
+    inner: Arc<SqliteStore>,
+    reads: AtomicUsize,
+}
+
+impl TipStore for CountingStore {
+    fn put_settings(
+        &self,
+        guild: GuildId,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+    ) -> Result<massage_bot::storage::TipSettings, massage_bot::storage::StorageError> {
+        self.inner.put_settings(guild, schedule, now)
+    }
+    fn set_enabled(
+        &self,
+        guild: GuildId,
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<massage_bot::storage::TipSettings>, massage_bot::storage::StorageError> {
+        self.inner.set_enabled(guild, enabled, now)
+    }
+    fn pause(
+        &self,
+        guild: GuildId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, massage_bot::storage::StorageError> {
+        self.inner.pause(guild, reason, now)
+    }
+    fn unpause(&self, guild: GuildId) -> Result<bool, massage_bot::storage::StorageError> {
+        self.inner.unpause(guild)
+    }
+    fn get(
+        &self,
+        guild: GuildId,
+    ) -> Result<Option<massage_bot::storage::TipSettings>, massage_bot::storage::StorageError> {
+        self.inner.get(guild)
+    }
+    fn all_active(
+        &self,
+    ) -> Result<massage_bot::storage::ActiveSettings, massage_bot::storage::StorageError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.all_active()
+    }
+    fn begin_attempt(
+        &self,
+        req: &AttemptRequest,
+    ) -> Result<massage_bot::storage::Attempt, massage_bot::storage::StorageError> {
+        self.inner.begin_attempt(req)
+    }
+    fn mark_posted(
+        &self,
+        guild: GuildId,
+        date: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> Result<(), massage_bot::storage::StorageError> {
+        self.inner.mark_posted(guild, date, at)
+    }
+    fn mark_failed(
+        &self,
+        guild: GuildId,
+        date: NaiveDate,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), massage_bot::storage::StorageError> {
+        self.inner.mark_failed(guild, date, reason, at)
+    }
+    fn attempt(
+        &self,
+        guild: GuildId,
+        date: NaiveDate,
+    ) -> Result<Option<massage_bot::storage::Attempt>, massage_bot::storage::StorageError> {
+        self.inner.attempt(guild, date)
+    }
+    fn next_tip(
+        &self,
+        guild: GuildId,
+        n_tips: usize,
+    ) -> Result<usize, massage_bot::storage::StorageError> {
+        self.inner.next_tip(guild, n_tips)
+    }
+    fn rotation(
+        &self,
+        guild: GuildId,
+    ) -> Result<Option<RotationState>, massage_bot::storage::StorageError> {
+        self.inner.rotation(guild)
+    }
+    fn prune_attempts(
+        &self,
+        before: NaiveDate,
+    ) -> Result<usize, massage_bot::storage::StorageError> {
+        self.inner.prune_attempts(before)
+    }
+}
+
+/// While the damage lasts, the settings are read again after 30 s, then
+/// 60 s, 120 s, …: over an hour about seven reads, not 120.
+#[tokio::test]
+async fn damaged_settings_are_read_again_less_and_less_often() {
+    let w = World::new(utc(2026, 6, 1, 5, 0));
+    {
+        let store = w.store();
+        for g in 0..300u64 {
+            w.set(&store, 20_000 + g * 7919, g + 1, hm(9, 0), BERLIN);
+        }
+    }
+    damage::smash_a_leaf_page(&w.path, 9);
+    let store = Arc::new(CountingStore {
+        inner: w.store(),
+        reads: AtomicUsize::new(0),
+    });
+    let sched = Scheduler::new(
+        Arc::clone(&store),
+        Arc::clone(&w.poster),
+        Arc::clone(&w.clock),
+        N_TIPS,
+    )
+    .with_config(World::config());
+    let handle = sched.handle();
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(sched.run(rx));
+    handle.settled().await;
+    let start = w.clock.now();
+    let mut t = start;
+    while t < start + chrono::Duration::hours(1) {
+        t += chrono::Duration::seconds(10);
+        w.clock.set(t);
+        handle.settled().await;
+    }
+    let reads = store.reads.load(Ordering::SeqCst);
+    // 0 s, then +30, +60, +120, +240, +480, +960 (= 1890 s), +1920 (3810 s).
+    assert!((6..=8).contains(&reads), "{reads} reads in an hour");
+    stop.send_replace(true);
+    task.await.unwrap();
+}

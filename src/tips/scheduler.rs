@@ -65,6 +65,9 @@ impl Default for SchedulerConfig {
     }
 }
 
+/// Longest wait before reading damaged settings again.
+const MAX_RESCAN: Duration = Duration::from_secs(3600);
+
 /// Longest the loop sleeps without re-checking (prunes, clock oddities).
 const MAX_IDLE: chrono::Duration = chrono::Duration::hours(1);
 
@@ -237,6 +240,10 @@ pub struct Scheduler<S: TipStore + ?Sized, P: TipPoster, C: Clock> {
     dirty: bool,
     /// Read the settings again then (an earlier read skipped damaged rows).
     rescan_at: Option<DateTime<Utc>>,
+    /// Incomplete reads in a row: the next one waits `store_retry` doubled
+    /// this often (at most an hour), so a lasting damage does not fill the
+    /// log every 30 s.
+    incomplete_reads: u32,
     last_prune: Option<NaiveDate>,
     /// Posts in flight, and whose they are.
     flights: JoinSet<Landed>,
@@ -304,6 +311,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             guilds: HashMap::new(),
             dirty: true,
             rescan_at: None,
+            incomplete_reads: 0,
             last_prune: None,
             flights: JoinSet::new(),
             flying: HashMap::new(),
@@ -486,7 +494,13 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         }
         if all.skipped > 0 {
             self.guilds.extend(old);
-            self.rescan_at = Some(add(now, self.config.store_retry));
+            let wait = self
+                .config
+                .store_retry
+                .saturating_mul(2u32.saturating_pow(self.incomplete_reads.min(16)))
+                .min(MAX_RESCAN);
+            self.incomplete_reads = self.incomplete_reads.saturating_add(1);
+            self.rescan_at = Some(add(now, wait));
             warn!(
                 skipped = all.skipped,
                 guilds = self.guilds.len(),
@@ -494,6 +508,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             );
         } else {
             self.rescan_at = None;
+            self.incomplete_reads = 0;
         }
         self.dirty = false;
         debug!(guilds = self.guilds.len(), "tip settings loaded");
