@@ -163,8 +163,42 @@ macro_rules! say {
     };
 }
 
-/// Exit code for a knowledge file or configuration the program refuses.
-const EXIT_INVALID: u8 = 2;
+/// Why a command did not succeed. Its exit code is decided in one place,
+/// [`Failure::exit`]: 2 for configuration or knowledge the program refuses,
+/// 1 for anything else.
+enum Failure {
+    /// Configuration or a knowledge file refused; the explanation to print.
+    Invalid(String),
+    /// A check said no (unhealthy, damaged, invalid file); what it found has
+    /// been printed.
+    No,
+    /// Anything else, printed as `error: …` with its causes.
+    Error(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Error(e.into())
+    }
+}
+
+impl Failure {
+    fn exit(self) -> ExitCode {
+        match self {
+            Failure::Invalid(why) => {
+                eprintln!("{why}");
+                ExitCode::from(2)
+            }
+            Failure::No => ExitCode::FAILURE,
+            // The reader went away (`| head`): stop quietly, like other tools.
+            Failure::Error(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+            Failure::Error(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
 
 fn main() -> ExitCode {
     // A missing .env is normal; a broken one is reported by the variables' checks.
@@ -183,13 +217,8 @@ fn main() -> ExitCode {
         LogFormat::parse(&cli.log_format),
     );
     match run(cli, knowledge_from_env) {
-        Ok(code) => code,
-        // The reader went away (`| head`): stop quietly, like other tools.
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.exit(),
     }
 }
 
@@ -207,19 +236,19 @@ fn init_logging(bot: bool, format: LogFormat) {
 }
 
 /// Loads the engine or explains, in the same words for every command, why not.
-fn load(path: Option<&std::path::Path>, from_env: bool) -> Result<Engine, ExitCode> {
+fn load(path: Option<&std::path::Path>, from_env: bool) -> Result<Engine, Failure> {
     Engine::load(path).map_err(|e| {
-        eprintln!("error: {e}");
+        let mut why = format!("error: {e}");
         if from_env {
-            eprintln!(
-                "(the knowledge file was named by KNOWLEDGE_PATH, from the environment or .env)"
+            why.push_str(
+                "\n(the knowledge file was named by KNOWLEDGE_PATH, from the environment or .env)",
             );
         }
-        ExitCode::from(EXIT_INVALID)
+        Failure::Invalid(why)
     })
 }
 
-fn run(cli: Cli, knowledge_from_env: bool) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, knowledge_from_env: bool) -> Result<(), Failure> {
     let knowledge = cli.knowledge.as_deref();
     let load = |path| load(path, knowledge_from_env);
     match cli.command {
@@ -239,11 +268,13 @@ fn run(cli: Cli, knowledge_from_env: bool) -> anyhow::Result<ExitCode> {
                         k.vocabulary.terms.len(),
                         k.crisis.rules.len()
                     );
-                    Ok(ExitCode::SUCCESS)
+                    Ok(())
                 }
                 Err(e) => {
+                    // The one check whose "no" is exit 1: the problems are
+                    // its answer, not a refusal to run.
                     eprintln!("error: {e}");
-                    Ok(ExitCode::FAILURE)
+                    Err(Failure::No)
                 }
             }
         }
@@ -253,10 +284,7 @@ fn run(cli: Cli, knowledge_from_env: bool) -> anyhow::Result<ExitCode> {
             quotes,
         } => {
             let style = Style { json, quotes };
-            let engine = match load(knowledge) {
-                Ok(e) => e,
-                Err(code) => return Ok(code),
-            };
+            let engine = load(knowledge)?;
             let mut out = std::io::stdout().lock();
             if query.is_empty() {
                 for line in std::io::stdin().lock().lines() {
@@ -269,69 +297,52 @@ fn run(cli: Cli, knowledge_from_env: bool) -> anyhow::Result<ExitCode> {
             } else {
                 print_answer(&mut out, &engine, &query.join(" "), style)?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
         Command::Console => {
-            let engine = match load(knowledge) {
-                Ok(e) => e,
-                Err(code) => return Ok(code),
-            };
+            let engine = load(knowledge)?;
             massage_bot::console::run(&engine)?;
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
         Command::Topics { json } => {
-            let engine = match load(knowledge) {
-                Ok(e) => e,
-                Err(code) => return Ok(code),
-            };
+            let engine = load(knowledge)?;
             if json {
                 say!("{}", serde_json::to_string_pretty(engine.knowledge())?);
             } else {
                 say!("{}", render::text(&engine.answer(&Request::Topics)));
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
         Command::Tip { date } => {
-            let engine = match load(knowledge) {
-                Ok(e) => e,
-                Err(code) => return Ok(code),
-            };
+            let engine = load(knowledge)?;
             let date = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
             let index = massage_bot::tips::tip_for_date(date, engine.knowledge().tips.len())
                 .context(
                 "no tip for that date (the knowledge base has no tips, or the date is before 1970)",
             )?;
             say!("{}", render::text(&engine.daily_tip(index, date)));
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
         Command::Db { database, command } => db(&database, command),
         Command::Healthcheck { addr } => {
             // A bot bound to all interfaces is probed on loopback.
             let addr = addr.replace("0.0.0.0", "127.0.0.1");
             match massage_bot::health::probe(&addr, std::time::Duration::from_secs(3)) {
-                Ok(200) => Ok(ExitCode::SUCCESS),
+                Ok(200) => Ok(()),
                 Ok(code) => {
                     eprintln!("unhealthy: /healthz answered {code}");
-                    Ok(ExitCode::FAILURE)
+                    Err(Failure::No)
                 }
                 Err(e) => {
                     eprintln!("unhealthy: cannot reach {addr}: {e}");
-                    Ok(ExitCode::FAILURE)
+                    Err(Failure::No)
                 }
             }
         }
         Command::Run(args) => {
-            let config = match BotConfig::from_raw(args.into()) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(ExitCode::from(EXIT_INVALID));
-                }
-            };
-            let engine = match load(knowledge) {
-                Ok(e) => e,
-                Err(code) => return Ok(code),
-            };
+            let config = BotConfig::from_raw(args.into())
+                .map_err(|e| Failure::Invalid(format!("error: {e}")))?;
+            let engine = load(knowledge)?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -341,7 +352,7 @@ fn run(cli: Cli, knowledge_from_env: bool) -> anyhow::Result<ExitCode> {
             // gateway faults) must not keep the process alive.
             runtime.shutdown_timeout(std::time::Duration::from_secs(1));
             result?;
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
     }
 }
@@ -376,18 +387,17 @@ fn print_answer(
 }
 
 /// `massage-bot db check|export|import`.
-fn db(url: &str, command: DbCommand) -> anyhow::Result<ExitCode> {
+fn db(url: &str, command: DbCommand) -> Result<(), Failure> {
     use massage_bot::storage::{DatabaseUrl, ExportedSettings, SqliteStore};
     let path = match DatabaseUrl::parse(url) {
         Ok(DatabaseUrl::SqliteFile(path)) => path,
         Ok(DatabaseUrl::SqliteMemory) => {
-            eprintln!("error: DATABASE_URL names an in-memory database; there is no file to check");
-            return Ok(ExitCode::from(EXIT_INVALID));
+            return Err(Failure::Invalid(
+                "error: DATABASE_URL names an in-memory database; there is no file to check"
+                    .to_owned(),
+            ));
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(EXIT_INVALID));
-        }
+        Err(e) => return Err(Failure::Invalid(format!("error: {e}"))),
     };
     match command {
         DbCommand::Check => {
@@ -396,7 +406,7 @@ fn db(url: &str, command: DbCommand) -> anyhow::Result<ExitCode> {
                 Err(e) => {
                     eprintln!("damaged: {e}");
                     eprintln!("Nothing can be read from this file. Move it aside and start the bot with a fresh one, or restore a backup (README, \"Operations\").");
-                    return Ok(ExitCode::FAILURE);
+                    return Err(Failure::No);
                 }
             };
             let report = store.check()?;
@@ -407,7 +417,7 @@ fn db(url: &str, command: DbCommand) -> anyhow::Result<ExitCode> {
                     report.schema_version,
                     report.readable
                 );
-                return Ok(ExitCode::SUCCESS);
+                return Ok(());
             }
             say!("damaged: {}", path.display());
             for p in &report.problems {
@@ -422,7 +432,7 @@ fn db(url: &str, command: DbCommand) -> anyhow::Result<ExitCode> {
             say!("  massage-bot db export > settings.jsonl");
             say!("  mv {0} {0}.damaged", path.display());
             say!("  massage-bot db import < settings.jsonl");
-            Ok(ExitCode::FAILURE)
+            Err(Failure::No)
         }
         DbCommand::Export => {
             let store = SqliteStore::open_read_only(&path)?;
@@ -436,9 +446,9 @@ fn db(url: &str, command: DbCommand) -> anyhow::Result<ExitCode> {
             eprintln!("exported {} servers' tip settings", rows.len());
             if skipped > 0 {
                 eprintln!("{skipped} rows or runs of rows could not be read and are missing");
-                return Ok(ExitCode::FAILURE);
+                return Err(Failure::No);
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
         DbCommand::Import => {
             let mut rows = Vec::new();
@@ -456,7 +466,7 @@ fn db(url: &str, command: DbCommand) -> anyhow::Result<ExitCode> {
             let store = SqliteStore::open(&path)?;
             let n = store.import(&rows, chrono::Utc::now())?;
             say!("imported {n} servers' tip settings into {}", path.display());
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
     }
 }
