@@ -560,24 +560,18 @@ fn console_quotes_shows_the_last_answers_quotes() {
 /// readable server, `db import` puts them in a fresh file that checks clean.
 #[test]
 fn a_damaged_database_is_checked_exported_and_imported() {
-    use massage_bot::storage::{ChannelId, GuildId, Schedule, SqliteStore, TipStore};
+    use massage_bot::storage::{SqliteStore, TipStore};
     let cli = Cli::new();
     let db = cli.path("bot.db");
     let url = format!("sqlite://{}", db.display());
     const SERVERS: u64 = 200;
-    {
-        let store = SqliteStore::open(&db).unwrap();
-        for g in 0..SERVERS {
-            let schedule = Schedule {
-                channel: ChannelId(g + 1),
-                time: chrono::NaiveTime::from_hms_opt(9, 30, 0).unwrap(),
-                tz: chrono_tz::Tz::Europe__Berlin,
-            };
-            store
-                .put_settings(GuildId(1_000_000 + g * 1013), &schedule, chrono::Utc::now())
-                .unwrap();
-        }
-    }
+    damage::fill(
+        &db,
+        (0..SERVERS).map(|g| 1_000_000 + g * 1013),
+        chrono::NaiveTime::from_hms_opt(9, 30, 0).unwrap(),
+        chrono_tz::Tz::Europe__Berlin,
+        chrono::Utc::now(),
+    );
     let ok = cli.run(&["db", "--database", &url, "check"]);
     assert!(ok.status.success(), "{}", stdout(&ok));
     assert!(

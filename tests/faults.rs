@@ -12,7 +12,6 @@ mod damage;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use massage_bot::storage::{ChannelId, GuildId, Schedule, SqliteStore, TipStore};
 use serde_json::{json, Value};
 use support::{opt_str, BotProcess, FakeDiscord, Invoker};
 
@@ -62,19 +61,13 @@ async fn a_damaged_database_is_reported_by_the_log_and_healthz() {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.db");
-    {
-        let store = SqliteStore::open(&path).unwrap();
-        for g in 0..300u64 {
-            let schedule = Schedule {
-                channel: ChannelId(g + 1),
-                time: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
-                tz: chrono_tz::Tz::UTC,
-            };
-            store
-                .put_settings(GuildId(77_000 + g * 31), &schedule, chrono::Utc::now())
-                .unwrap();
-        }
-    }
+    damage::fill(
+        &path,
+        (0..300).map(|g| 77_000 + g * 31),
+        chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        chrono_tz::Tz::UTC,
+        chrono::Utc::now(),
+    );
     damage::smash_a_leaf_page(&path, 3);
     let health = free_addr();
     let url = format!("sqlite://{}", path.display());

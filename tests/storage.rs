@@ -225,6 +225,13 @@ fn rotation_continues_across_reopen_without_repeats() {
 
 // ----- damage, deletion, replacement ------------------------------------------
 
+/// The guilds a fresh handle on `path` would post for.
+fn active_guilds(path: &Path) -> Vec<u64> {
+    let store = SqliteStore::open(path).unwrap();
+    let active = store.all_active().unwrap();
+    active.settings.iter().map(|t| t.guild.0).collect()
+}
+
 fn remove_db_files(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let f = format!("{}{suffix}", path.display());
@@ -238,14 +245,15 @@ fn remove_db_files(path: &Path) {
 fn a_damaged_file_opens_with_a_problem_and_reads_around_the_damage() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.db");
-    {
-        let s = SqliteStore::open(&path).unwrap();
-        for g in 0..300 {
-            s.put_settings(GuildId(5_000 + g * 104_729), &schedule(g), now())
-                .unwrap();
-        }
-        assert_eq!(s.problem(), None);
-    }
+    let sound = schedule(0);
+    damage::fill(
+        &path,
+        (0..300).map(|g| 5_000 + g * 104_729),
+        sound.time,
+        sound.tz,
+        now(),
+    );
+    assert_eq!(SqliteStore::open(&path).unwrap().problem(), None);
     let lost = damage::smash_a_leaf_page(&path, 7);
     let s = SqliteStore::open(&path).unwrap();
     let problem = s.problem().expect("damage is reported");
@@ -283,15 +291,7 @@ fn a_deleted_file_is_written_back_before_the_next_write_is_confirmed() {
     assert!(path.exists(), "the file is back");
     s.put_settings(GuildId(3), &schedule(30), now()).unwrap();
     drop(s);
-    let reopened = SqliteStore::open(&path).unwrap();
-    let ids: Vec<u64> = reopened
-        .all_active()
-        .unwrap()
-        .settings
-        .iter()
-        .map(|t| t.guild.0)
-        .collect();
-    assert_eq!(ids, vec![1, 2, 3]);
+    assert_eq!(active_guilds(&path), vec![1, 2, 3]);
 }
 
 /// Another file put in its place (a restored backup): writes are refused
@@ -315,13 +315,5 @@ fn a_replaced_file_refuses_writes_and_reports_it() {
     assert!(matches!(e, StorageError::Replaced { .. }), "{e}");
     assert!(s.problem().unwrap().contains("replaced"));
     drop(s);
-    let fresh = SqliteStore::open(&path).unwrap();
-    let ids: Vec<u64> = fresh
-        .all_active()
-        .unwrap()
-        .settings
-        .iter()
-        .map(|t| t.guild.0)
-        .collect();
-    assert_eq!(ids, vec![9], "the new file is untouched");
+    assert_eq!(active_guilds(&path), vec![9], "the new file is untouched");
 }

@@ -192,16 +192,7 @@ impl World {
 
     async fn start_with(&self, config: SchedulerConfig) -> Process {
         let store = self.store();
-        let sched = Scheduler::new(
-            Arc::clone(&store),
-            Arc::clone(&self.poster),
-            Arc::clone(&self.clock),
-            N_TIPS,
-        )
-        .with_config(config);
-        let handle = sched.handle();
-        let (stop, rx) = watch::channel(false);
-        let task = tokio::spawn(sched.run(rx));
+        let (handle, stop, task) = self.spawn_on(Arc::clone(&store), config);
         handle.settled().await;
         Process {
             store,
@@ -209,6 +200,24 @@ impl World {
             stop,
             task,
         }
+    }
+
+    /// A scheduler on any store, with this world's poster and clock.
+    fn spawn_on<S: TipStore + ?Sized>(
+        &self,
+        store: Arc<S>,
+        config: SchedulerConfig,
+    ) -> (SchedulerHandle, watch::Sender<bool>, JoinHandle<()>) {
+        let sched = Scheduler::new(
+            store,
+            Arc::clone(&self.poster),
+            Arc::clone(&self.clock),
+            N_TIPS,
+        )
+        .with_config(config);
+        let handle = sched.handle();
+        let (stop, rx) = watch::channel(false);
+        (handle, stop, tokio::spawn(sched.run(rx)))
     }
 
     /// Sets a server up as `/tips set` would, at the clock's current time.
@@ -862,16 +871,7 @@ async fn runs_on_a_dyn_store() {
     let w = World::new(utc(2026, 6, 1, 5, 0));
     let store: Arc<dyn TipStore> = w.store();
     w.set(&w.store(), 90, 1, hm(9, 0), BERLIN);
-    let sched = Scheduler::new(
-        Arc::clone(&store),
-        Arc::clone(&w.poster),
-        Arc::clone(&w.clock),
-        N_TIPS,
-    )
-    .with_config(World::config());
-    let handle = sched.handle();
-    let (stop, rx) = watch::channel(false);
-    let task = tokio::spawn(sched.run(rx));
+    let (handle, stop, task) = w.spawn_on(store, World::config());
     w.clock.set(utc(2026, 6, 1, 7, 0));
     handle.settled().await;
     assert_eq!(w.poster.posted().len(), 1);
@@ -918,12 +918,8 @@ async fn a_slow_answer_delays_no_other_server() {
 async fn a_damaged_database_still_posts_for_every_readable_server() {
     const SERVERS: u64 = 300;
     let w = World::new(utc(2026, 6, 1, 5, 0));
-    {
-        let store = w.store();
-        for g in 0..SERVERS {
-            w.set(&store, 10_000 + g * 7919, g + 1, hm(9, 0), BERLIN);
-        }
-    }
+    let guilds = (0..SERVERS).map(|g| 10_000 + g * 7919);
+    damage::fill(&w.path, guilds, hm(9, 0), BERLIN, w.clock.now());
     let lost = damage::smash_a_leaf_page(&w.path, 4);
     assert!(
         lost > 0 && lost < SERVERS as usize / 2,
@@ -1049,27 +1045,14 @@ impl TipStore for CountingStore {
 #[tokio::test]
 async fn damaged_settings_are_read_again_less_and_less_often() {
     let w = World::new(utc(2026, 6, 1, 5, 0));
-    {
-        let store = w.store();
-        for g in 0..300u64 {
-            w.set(&store, 20_000 + g * 7919, g + 1, hm(9, 0), BERLIN);
-        }
-    }
+    let guilds = (0..300).map(|g| 20_000 + g * 7919);
+    damage::fill(&w.path, guilds, hm(9, 0), BERLIN, w.clock.now());
     damage::smash_a_leaf_page(&w.path, 9);
     let store = Arc::new(CountingStore {
         inner: w.store(),
         reads: AtomicUsize::new(0),
     });
-    let sched = Scheduler::new(
-        Arc::clone(&store),
-        Arc::clone(&w.poster),
-        Arc::clone(&w.clock),
-        N_TIPS,
-    )
-    .with_config(World::config());
-    let handle = sched.handle();
-    let (stop, rx) = watch::channel(false);
-    let task = tokio::spawn(sched.run(rx));
+    let (handle, stop, task) = w.spawn_on(Arc::clone(&store), World::config());
     handle.settled().await;
     let start = w.clock.now();
     let mut t = start;

@@ -124,10 +124,7 @@ impl SqliteStore {
                 cause,
             })?;
         }
-        let unopenable = |e: &dyn std::fmt::Display| StorageError::Unopenable {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        };
+        let unopenable = |e: &dyn std::fmt::Display| unopenable(path, e);
         let conn = Connection::open(path).map_err(|e| unopenable(&e))?;
         // A file whose header is destroyed fails here ("file is not a
         // database"): nothing in it can be read, so refuse clearly.
@@ -151,10 +148,7 @@ impl SqliteStore {
     /// a damaged file (`db check`, `db export`) without changing it.
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StorageError> {
         let path = path.as_ref();
-        let unopenable = |e: &dyn std::fmt::Display| StorageError::Unopenable {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        };
+        let unopenable = |e: &dyn std::fmt::Display| unopenable(path, e);
         if !path.exists() {
             return Err(unopenable(&"no such file"));
         }
@@ -302,14 +296,7 @@ impl SqliteStore {
     /// `PRAGMA integrity_check` plus a full read of every settings row.
     pub fn check(&self) -> Result<CheckReport, StorageError> {
         let conn = self.lock();
-        let problems = match conn.prepare("PRAGMA integrity_check").and_then(|mut st| {
-            st.query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()
-        }) {
-            Ok(lines) if lines.len() == 1 && lines[0] == "ok" => Vec::new(),
-            Ok(lines) => lines,
-            Err(e) => vec![e.to_string()],
-        };
+        let problems = damage_report(&conn, "integrity_check", usize::MAX);
         let schema_version = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap_or(-1);
@@ -364,6 +351,13 @@ impl SqliteStore {
     }
 }
 
+fn unopenable(path: &Path, e: &dyn std::fmt::Display) -> StorageError {
+    StorageError::Unopenable {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
 /// Busy timeout, WAL (for a writable file) and durability settings.
 fn configure(conn: Connection, wal: bool) -> rusqlite::Result<Connection> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -383,9 +377,15 @@ fn configure(conn: Connection, wal: bool) -> rusqlite::Result<Connection> {
 /// `PRAGMA quick_check`: the problems it lists (empty when sound). Cheap
 /// enough for every start (it skips the index cross-checks).
 fn quick_check(conn: &Connection) -> Vec<String> {
-    let lines = conn.prepare("PRAGMA quick_check").and_then(|mut st| {
+    damage_report(conn, "quick_check", QUICK_CHECK_LINES)
+}
+
+/// The problems `PRAGMA <check>` lists, at most `limit` (empty when it says
+/// "ok"); a check that cannot even run is itself the problem.
+fn damage_report(conn: &Connection, check: &str, limit: usize) -> Vec<String> {
+    let lines = conn.prepare(&format!("PRAGMA {check}")).and_then(|mut st| {
         st.query_map([], |r| r.get::<_, String>(0))?
-            .take(QUICK_CHECK_LINES)
+            .take(limit)
             .collect::<rusqlite::Result<Vec<String>>>()
     });
     match lines {

@@ -36,3 +36,27 @@ pub fn smash_a_leaf_page(path: &Path, seed: u64) -> usize {
     std::fs::write(path, &bytes).expect("write the database");
     cells
 }
+
+/// Sets servers up as `/tips set` would at `now`: each of `guilds` (channel
+/// = its position + 1) posts daily at `time` in `tz`. The store is closed
+/// again, so the file is ready to damage.
+pub fn fill(
+    path: &Path,
+    guilds: impl IntoIterator<Item = u64>,
+    time: chrono::NaiveTime,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    use massage_bot::storage::{ChannelId, GuildId, Schedule, SqliteStore, TipStore};
+    let store = SqliteStore::open(path).expect("open the database");
+    for (i, guild) in guilds.into_iter().enumerate() {
+        let schedule = Schedule {
+            channel: ChannelId(i as u64 + 1),
+            time,
+            tz,
+        };
+        store
+            .put_settings(GuildId(guild), &schedule, now)
+            .expect("save settings");
+    }
+}
