@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -84,6 +85,7 @@ pub struct RawBotConfig {
     pub proxy_url: Option<String>,
     pub database_url: Option<String>,
     pub health_addr: Option<String>,
+    pub gateway_give_up_secs: Option<String>,
 }
 
 /// Everything `massage-bot run` needs besides the knowledge.
@@ -97,7 +99,13 @@ pub struct BotConfig {
     pub proxy_url: Option<String>,
     pub database_url: String,
     pub health_addr: Option<SocketAddr>,
+    /// How long the gateway may stay unreachable before the bot stops.
+    pub gateway_give_up: Duration,
 }
+
+/// Long enough to ride out a Discord incident or a network blip, short
+/// enough that a bot which cannot answer does not run unnoticed for hours.
+pub const DEFAULT_GATEWAY_GIVE_UP: Duration = Duration::from_secs(15 * 60);
 
 /// A set, non-blank value.
 fn given(v: Option<String>) -> Option<String> {
@@ -134,8 +142,22 @@ impl BotConfig {
         let health_addr = given(raw.health_addr)
             .map(|v| parse_health_addr(&v))
             .transpose()?;
+        let gateway_give_up = given(raw.gateway_give_up_secs)
+            .map(|v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|&s| s > 0)
+                    .map(Duration::from_secs)
+                    .ok_or(ConfigError::Invalid {
+                        name: "GATEWAY_GIVE_UP_SECS",
+                        why: format!("`{v}` is not a number of seconds (a positive whole number)"),
+                    })
+            })
+            .transpose()?
+            .unwrap_or(DEFAULT_GATEWAY_GIVE_UP);
         Ok(BotConfig {
             token,
+            gateway_give_up,
             dev_guild_id,
             proxy_url,
             database_url: given(raw.database_url)
@@ -165,6 +187,22 @@ pub fn parse_health_addr(v: &str) -> Result<SocketAddr, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gateway_give_up() {
+        let raw = |v: &str| RawBotConfig {
+            token: Some("MTA.abcdefghijklmnopqrstuvwxyz.0123456789".to_owned()),
+            gateway_give_up_secs: Some(v.to_owned()),
+            ..RawBotConfig::default()
+        };
+        let secs = |v: &str| BotConfig::from_raw(raw(v)).map(|c| c.gateway_give_up.as_secs());
+        assert_eq!(secs("").ok(), Some(DEFAULT_GATEWAY_GIVE_UP.as_secs()));
+        assert_eq!(secs(" 60 ").ok(), Some(60));
+        for bad in ["0", "-5", "1.5", "ten"] {
+            let e = secs(bad).expect_err(bad).to_string();
+            assert!(e.contains("GATEWAY_GIVE_UP_SECS"), "{e}");
+        }
+    }
 
     #[test]
     fn health_addresses() {

@@ -55,6 +55,10 @@ struct RunArgs {
     /// Serve /healthz and /metrics on this HOST:PORT.
     #[arg(long, env = "HEALTH_ADDR", value_name = "HOST:PORT")]
     health_addr: Option<String>,
+    /// Stop (so a supervisor can restart the bot and someone notices) when
+    /// the gateway has been unreachable this long, in seconds.
+    #[arg(long, env = "GATEWAY_GIVE_UP_SECS", value_name = "SECONDS")]
+    gateway_give_up_secs: Option<String>,
 }
 
 impl From<RunArgs> for massage_bot::config::RawBotConfig {
@@ -65,6 +69,7 @@ impl From<RunArgs> for massage_bot::config::RawBotConfig {
             proxy_url: a.proxy_url,
             database_url: a.database_url,
             health_addr: a.health_addr,
+            gateway_give_up_secs: a.gateway_give_up_secs,
         }
     }
 }

@@ -634,8 +634,17 @@ async fn a_malformed_token_is_refused_without_echoing_it() {
 async fn sigterm_exits_cleanly() {
     let mut h = start_registered(&[]).await;
     h.fake.send_command("tip", json!([])).await;
+    let asked = std::time::Instant::now();
     let status = h.bot.terminate(T).await.expect("exits within 10 s");
+    let took = asked.elapsed();
+    let logs = h.bot.logs();
     assert_eq!(status.code(), Some(0), "exit 0 on SIGTERM: {status:?}");
+    assert!(
+        took < Duration::from_secs(2),
+        "took {took:?} to stop:\n{logs}"
+    );
+    assert!(!logs.contains("did not stop in time"), "{logs}");
+    assert!(logs.contains("stopped"), "{logs}");
 }
 
 /// With Discord unreachable, serenity keeps retrying the shard and its own
@@ -656,13 +665,13 @@ async fn sigterm_exits_0_even_when_discord_is_unreachable() {
         bot.logs()
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = std::time::Instant::now();
     let status = bot.terminate(Duration::from_secs(15)).await;
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(0),
-        "logs:\n{}",
-        bot.logs()
-    );
+    let took = asked.elapsed();
+    let logs = bot.logs();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "logs:\n{logs}");
+    assert!(took < Duration::from_secs(2), "took {took:?}:\n{logs}");
+    assert!(!logs.contains("did not stop in time"), "{logs}");
 }
 
 /// The bot posts exactly what the command line prints: each callback's

@@ -362,3 +362,67 @@ async fn a_rejected_token_stops_the_bot_with_a_clear_message() {
     assert!(!status.success());
     assert!(logs.contains("rejected the bot token (HTTP 401)"), "{logs}");
 }
+
+/// Discord vanishes under a connected bot: `/healthz` turns 503 promptly,
+/// not only when the next heartbeat fails.
+#[tokio::test]
+async fn healthz_turns_unhealthy_soon_after_discord_vanishes() {
+    let fake = FakeDiscord::start().await;
+    let health = free_addr();
+    let bot = BotProcess::spawn(&fake, &[("HEALTH_ADDR", &health)]);
+    let _logs = Logs(&bot);
+    fake.wait_ready(READY).await;
+    let healthy = wait_status(&health, 200, T).await;
+    assert!(healthy.is_some(), "never healthy while connected");
+    fake.vanish();
+    let gone = std::time::Instant::now();
+    let unhealthy = wait_status(&health, 503, T).await;
+    let after = gone.elapsed();
+    let body =
+        unhealthy.unwrap_or_else(|| panic!("still healthy {after:?} after Discord vanished"));
+    assert!(after < Duration::from_secs(3), "503 only after {after:?}");
+    assert!(body.contains("gateway"), "{body}");
+}
+
+/// Polls `/healthz` until it answers `status`; the body then.
+async fn wait_status(addr: &str, status: u16, timeout: Duration) -> Option<String> {
+    let end = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < end {
+        if let Some((s, body)) = get(addr, "/healthz") {
+            if s == status {
+                return Some(body);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+/// serenity would retry a vanished gateway forever: the bot says so in
+/// plain words while it retries, then stops with a clear message after
+/// `GATEWAY_GIVE_UP_SECS`, so a supervisor restarts it and someone notices.
+#[tokio::test]
+async fn a_gateway_unreachable_for_too_long_stops_the_bot() {
+    let fake = FakeDiscord::start().await;
+    let mut bot = BotProcess::spawn(&fake, &[("GATEWAY_GIVE_UP_SECS", "3")]);
+    fake.wait_ready(READY).await;
+    fake.vanish();
+    let gone = std::time::Instant::now();
+    let status = bot.wait_exit(T).await;
+    let logs = bot.logs();
+    let status = status.unwrap_or_else(|| panic!("still running after Discord vanished:\n{logs}"));
+    assert_eq!(status.code(), Some(1), "{logs}");
+    let took = gone.elapsed();
+    assert!(
+        took >= Duration::from_secs(3),
+        "gave up after only {took:?}"
+    );
+    assert!(
+        logs.contains("cannot reach Discord's gateway; still retrying"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("Discord's gateway has been unreachable for 3 s"),
+        "{logs}"
+    );
+}

@@ -142,6 +142,7 @@ impl Env {
             proxy_url: Some(self.fake.base_url()),
             database_url: self.database_url(),
             health_addr: None,
+            gateway_give_up: massage_bot::config::DEFAULT_GATEWAY_GIVE_UP,
         };
         let from = self.fake.requests().len();
         let (stop, stopped) = oneshot::channel::<()>();

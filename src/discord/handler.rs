@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serenity::all::{
-    AutocompleteChoice, CommandInteraction, ComponentInteraction, ConnectionStage, Context,
+    AutocompleteChoice, CommandInteraction, ComponentInteraction, Context,
     CreateAutocompleteResponse, CreateInteractionResponse, EventHandler, GuildId, Interaction,
     Ready, ResolvedValue, ResumedEvent, ShardStageUpdateEvent, UserId,
 };
@@ -528,20 +528,16 @@ impl<C: Clock> EventHandler for Handler<C> {
         if n > 0 {
             self.metrics.gateway_reconnected();
         }
-        self.metrics.set_connected(true);
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), session = n + 1, "gateway ready");
         self.register(&ctx).await;
     }
 
     async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
         self.metrics.gateway_reconnected();
-        self.metrics.set_connected(true);
         tracing::info!("gateway session resumed");
     }
 
     async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
-        let connected = matches!(event.new, ConnectionStage::Connected);
-        self.metrics.set_connected(connected);
         tracing::debug!(shard = %event.shard_id, old = ?event.old, new = ?event.new, "shard stage");
     }
 

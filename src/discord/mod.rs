@@ -20,7 +20,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serenity::all::{ClientBuilder, GatewayIntents, HttpBuilder};
+use serenity::all::{ClientBuilder, ConnectionStage, GatewayIntents, HttpBuilder, ShardManager};
 use serenity::gateway::GatewayError;
 use tokio::sync::watch;
 
@@ -54,6 +54,8 @@ pub enum DiscordError {
     ShardingRequired,
     #[error("cannot reach Discord to find the gateway after {tries} tries ({last}); check the network and DISCORD_PROXY_URL")]
     Unreachable { tries: usize, last: String },
+    #[error("Discord's gateway has been unreachable for {secs} s; stopping so that a supervisor restarts the bot and someone notices (check the network, DISCORD_PROXY_URL and https://discordstatus.com; GATEWAY_GIVE_UP_SECS sets the wait)")]
+    GatewayLost { secs: u64 },
 }
 
 /// Runs the bot until SIGINT or SIGTERM, then shuts the shards down cleanly.
@@ -225,6 +227,15 @@ pub async fn run_with_clock<C: Clock>(
         }
     }
 
+    let watchdog = tokio::spawn(watch_gateway(
+        Arc::clone(&client.shard_manager),
+        Arc::clone(&metrics),
+        config.gateway_give_up,
+        Arc::clone(&fatal),
+        Arc::clone(&stop_tx),
+        stop_rx.clone(),
+    ));
+
     tracing::info!(dev_guild = ?config.dev_guild_id, "connecting to Discord");
     let mut stopped = stop_rx.clone();
     let discovered = tokio::select! {
@@ -240,11 +251,18 @@ pub async fn run_with_clock<C: Clock>(
         Ok(()) if *stop_rx.borrow() => Ok(()),
         Ok(()) => tokio::select! {
             r = client.start() => r.map_err(gateway_error),
-            () = async move {
+            connected = async {
                 let _ = stopped.wait_for(|s| *s).await;
-                tokio::time::sleep(GATEWAY_STOP).await;
+                // Nothing to close cleanly while serenity is still retrying.
+                let connected = metrics.is_connected();
+                if connected {
+                    tokio::time::sleep(GATEWAY_STOP).await;
+                }
+                connected
             } => {
-                tracing::warn!("the gateway did not stop in time; exiting anyway");
+                if connected {
+                    tracing::warn!("the gateway did not stop in time; exiting anyway");
+                }
                 Ok(())
             }
         },
@@ -258,6 +276,7 @@ pub async fn run_with_clock<C: Clock>(
         tracing::error!(error = %e, "the bot is stopping");
     }
     let _ = stop_tx.send(true);
+    let _ = watchdog.await;
     if let Err(e) = scheduler_task.await {
         tracing::error!(error = %e, "tip scheduler task failed");
     }
@@ -266,6 +285,80 @@ pub async fn run_with_clock<C: Clock>(
     }
     tracing::info!("stopped");
     result
+}
+
+/// How often a lasting gateway outage is logged, in plain words (serenity's
+/// own retries are muted as noise).
+const OUTAGE_LOG_EVERY: Duration = Duration::from_secs(30);
+
+/// Whether every shard is connected, from serenity's own table of shard
+/// runners. Its events cannot tell: a shard that is restarted (a dropped
+/// connection that cannot be resumed) sends no stage update, and a closed
+/// socket is only noticed at the next heartbeat.
+async fn all_shards_connected(shards: &ShardManager) -> bool {
+    let runners = shards.runners.lock().await;
+    !runners.is_empty()
+        && runners
+            .values()
+            .all(|r| matches!(r.stage, ConnectionStage::Connected))
+}
+
+/// Keeps `/healthz` true to the shards, and bounds serenity's retries: it
+/// retries an unreachable gateway forever, so count how long it has been
+/// down, say so now and then in plain words, and stop after `give_up`.
+async fn watch_gateway(
+    shards: Arc<ShardManager>,
+    metrics: Arc<Metrics>,
+    give_up: Duration,
+    fatal: Arc<std::sync::Mutex<Option<DiscordError>>>,
+    stop: Arc<watch::Sender<bool>>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut down_since: Option<tokio::time::Instant> = None;
+    let first_log = OUTAGE_LOG_EVERY.min(give_up / 2);
+    let mut next_log = first_log;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+        let connected = all_shards_connected(&shards).await;
+        metrics.set_connected(connected);
+        if connected {
+            if let Some(since) = down_since.take() {
+                if next_log > first_log {
+                    tracing::info!(
+                        down_secs = since.elapsed().as_secs(),
+                        "gateway reachable again"
+                    );
+                }
+            }
+            next_log = first_log;
+            continue;
+        }
+        let down = down_since
+            .get_or_insert_with(tokio::time::Instant::now)
+            .elapsed();
+        if down >= give_up {
+            let e = DiscordError::GatewayLost {
+                secs: down.as_secs(),
+            };
+            tracing::error!(error = %e, "giving up on the gateway");
+            *fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+            let _ = stop.send(true);
+            return;
+        }
+        if down >= next_log {
+            tracing::warn!(
+                down_secs = down.as_secs(),
+                give_up_secs = give_up.as_secs(),
+                "cannot reach Discord's gateway; still retrying"
+            );
+            next_log += OUTAGE_LOG_EVERY;
+        }
+    }
 }
 
 /// Makes sure the gateway URL came from Discord (through the proxy, when

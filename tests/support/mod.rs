@@ -849,6 +849,19 @@ impl FakeDiscord {
         self.end_gateway(Out::Close(code, reason.to_owned()));
     }
 
+    /// Discord goes away entirely: the listener closes (new connections are
+    /// refused) and every gateway connection drops without a close frame.
+    pub fn vanish(&self) {
+        self.server.abort();
+        let mut st = self.inner.lock();
+        st.live = None;
+        for c in st.conns.drain(..) {
+            let _ = c.tx.send(Out::Drop);
+        }
+        drop(st);
+        self.inner.bump();
+    }
+
     /// Sends op 7 (RECONNECT) on the live connection.
     pub fn request_reconnect(&self) {
         let st = self.inner.lock();
