@@ -9,8 +9,10 @@
 
 pub mod config;
 pub mod console;
+#[cfg(feature = "discord")]
 pub mod discord;
 pub mod engine;
+#[cfg(feature = "discord")]
 pub mod health;
 pub mod knowledge;
 pub mod logging;

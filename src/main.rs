@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use massage_bot::config::{BotConfig, LogFormat};
+use massage_bot::config::LogFormat;
 use massage_bot::engine::{Engine, Request};
 use massage_bot::render;
 
@@ -232,11 +232,19 @@ fn init_logging(bot: bool, format: LogFormat) {
     // thousands of interactions a second that halves throughput. Our own
     // lines (one per command, connection changes) stay at info.
     let default = if bot { "info,serenity=warn" } else { "warn" };
+    #[cfg(feature = "discord")]
     massage_bot::logging::init(
         format,
         default,
         massage_bot::discord::tap::MUTED_TARGETS,
         massage_bot::discord::tap::layer(),
+    );
+    #[cfg(not(feature = "discord"))]
+    massage_bot::logging::init(
+        format,
+        default,
+        &[],
+        tracing_subscriber::layer::Identity::new(),
     );
 }
 
@@ -329,6 +337,13 @@ fn run(cli: Cli, knowledge_from_env: bool) -> Result<(), Failure> {
             Ok(())
         }
         Command::Db { database, command } => db(&database, command),
+        #[cfg(not(feature = "discord"))]
+        Command::Healthcheck { .. } | Command::Run(_) => Err(Failure::Invalid(
+            "error: this massage-bot was built without Discord (--no-default-features); \
+             build it with the default features to run the bot"
+                .to_owned(),
+        )),
+        #[cfg(feature = "discord")]
         Command::Healthcheck { addr } => {
             // A bot bound to all interfaces is probed on loopback.
             let addr = addr.replace("0.0.0.0", "127.0.0.1");
@@ -344,8 +359,9 @@ fn run(cli: Cli, knowledge_from_env: bool) -> Result<(), Failure> {
                 }
             }
         }
+        #[cfg(feature = "discord")]
         Command::Run(args) => {
-            let config = BotConfig::from_raw(args.into())
+            let config = massage_bot::config::BotConfig::from_raw(args.into())
                 .map_err(|e| Failure::Invalid(format!("error: {e}")))?;
             let engine = load(knowledge)?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
