@@ -88,6 +88,62 @@ pub struct RawBotConfig {
     pub gateway_give_up_secs: Option<String>,
 }
 
+/// `serve`'s own settings as given, besides [`RawBotConfig`].
+#[derive(Debug, Clone, Default)]
+pub struct RawServeConfig {
+    pub public_key: Option<String>,
+    pub interactions_addr: Option<String>,
+}
+
+/// Everything `massage-bot serve` needs besides the knowledge.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Token, proxy, database and health address, as for `run`.
+    pub bot: BotConfig,
+    /// The application's public key (Developer Portal > General
+    /// Information), which Discord's requests are signed with.
+    pub public_key: [u8; 32],
+    /// Where `POST /interactions` (and `/healthz`, `/metrics`) listen.
+    pub interactions_addr: SocketAddr,
+}
+
+impl ServeConfig {
+    pub fn from_raw(bot: RawBotConfig, raw: RawServeConfig) -> Result<ServeConfig, ConfigError> {
+        let bot = BotConfig::from_raw(bot)?;
+        let key = given(raw.public_key).ok_or(ConfigError::Invalid {
+            name: "DISCORD_PUBLIC_KEY",
+            why: "not set: copy the application's public key from the Developer Portal (General Information)".to_owned(),
+        })?;
+        let public_key = parse_hex_key(&key).ok_or(ConfigError::Invalid {
+            name: "DISCORD_PUBLIC_KEY",
+            why: "expected 64 hexadecimal digits (the application's public key, not the bot token)"
+                .to_owned(),
+        })?;
+        let interactions_addr = parse_socket_addr(
+            "INTERACTIONS_ADDR",
+            &given(raw.interactions_addr).unwrap_or_else(|| "0.0.0.0:8080".to_owned()),
+        )?;
+        Ok(ServeConfig {
+            bot,
+            public_key,
+            interactions_addr,
+        })
+    }
+}
+
+/// 64 hex digits as 32 bytes.
+fn parse_hex_key(v: &str) -> Option<[u8; 32]> {
+    let v = v.trim();
+    if v.len() != 64 || !v.is_ascii() {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&v[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(key)
+}
+
 /// Everything `massage-bot run` needs besides the knowledge.
 #[derive(Debug, Clone)]
 pub struct BotConfig {
@@ -170,9 +226,14 @@ impl BotConfig {
 /// `HOST:PORT` for the health endpoint: an IP address or a name such as
 /// `localhost` (resolved once, here), as `healthcheck` accepts.
 pub fn parse_health_addr(v: &str) -> Result<SocketAddr, ConfigError> {
+    parse_socket_addr("HEALTH_ADDR", v)
+}
+
+/// `HOST:PORT` for a listening address, named `name` in errors.
+fn parse_socket_addr(name: &'static str, v: &str) -> Result<SocketAddr, ConfigError> {
     use std::net::ToSocketAddrs;
     let invalid = |why: String| ConfigError::Invalid {
-        name: "HEALTH_ADDR",
+        name,
         why: format!("`{v}`: {why} (expected e.g. 127.0.0.1:8080 or localhost:8080)"),
     };
     if let Ok(addr) = v.parse::<SocketAddr>() {
@@ -187,6 +248,42 @@ pub fn parse_health_addr(v: &str) -> Result<SocketAddr, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serve_settings() {
+        let bot = || RawBotConfig {
+            token: Some("MTA.abcdefghijklmnopqrstuvwxyz.0123456789".to_owned()),
+            ..RawBotConfig::default()
+        };
+        let key = "67c6bd767ca099e79efac9fcce4d2022a63bf7dea780e7f3d813f694c1597089";
+        let serve = |key: Option<&str>, addr: Option<&str>| {
+            ServeConfig::from_raw(
+                bot(),
+                RawServeConfig {
+                    public_key: key.map(str::to_owned),
+                    interactions_addr: addr.map(str::to_owned),
+                },
+            )
+        };
+        let ok = serve(Some(key), None).expect("valid");
+        assert_eq!(ok.public_key[0], 0x67);
+        assert_eq!(ok.public_key[31], 0x89);
+        assert_eq!(ok.interactions_addr.to_string(), "0.0.0.0:8080");
+        let e = serve(None, None).expect_err("missing key").to_string();
+        assert!(e.contains("DISCORD_PUBLIC_KEY"), "{e}");
+        for bad in [
+            &key[..63],
+            "zz",
+            "é7c6bd767ca099e79efac9fcce4d2022a63bf7dea780e7f3d813f694c15970",
+        ] {
+            let e = serve(Some(bad), None).expect_err(bad).to_string();
+            assert!(e.contains("64 hexadecimal digits"), "{e}");
+        }
+        let e = serve(Some(key), Some("nowhere"))
+            .expect_err("bad addr")
+            .to_string();
+        assert!(e.contains("INTERACTIONS_ADDR"), "{e}");
+    }
 
     #[test]
     fn gateway_give_up() {

@@ -61,6 +61,20 @@ struct RunArgs {
     gateway_give_up_secs: Option<String>,
 }
 
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    bot: RunArgs,
+    /// The application's public key (Developer Portal > General
+    /// Information), which Discord signs each request with.
+    #[arg(long, env = "DISCORD_PUBLIC_KEY", value_name = "HEX")]
+    public_key: Option<String>,
+    /// Listen for POST /interactions (and /healthz, /metrics) here
+    /// (default: 0.0.0.0:8080).
+    #[arg(long, env = "INTERACTIONS_ADDR", value_name = "HOST:PORT")]
+    interactions_addr: Option<String>,
+}
+
 impl From<RunArgs> for massage_bot::config::RawBotConfig {
     fn from(a: RunArgs) -> Self {
         Self {
@@ -128,6 +142,19 @@ enum Command {
     /// (required), DEV_GUILD_ID, DISCORD_PROXY_URL, DATABASE_URL,
     /// HEALTH_ADDR, KNOWLEDGE_PATH, RUST_LOG, LOG_FORMAT. See .env.example.
     Run(RunArgs),
+    /// Answer Discord's interactions as signed HTTP requests at
+    /// POST /interactions (an Interactions Endpoint URL): no gateway, so any
+    /// number of replicas can run behind a load balancer. Also posts the
+    /// daily tips and serves /healthz and /metrics on the same address.
+    ///
+    /// Needs DISCORD_PUBLIC_KEY as well as run's settings; listens on
+    /// INTERACTIONS_ADDR (default 0.0.0.0:8080). Register the commands once
+    /// with `massage-bot register`.
+    Serve(ServeArgs),
+    /// Register the slash commands with Discord over REST (in DEV_GUILD_ID
+    /// only, when set), for deployments that run `serve`; `run` registers
+    /// them itself.
+    Register(RunArgs),
     /// Probe a running bot's /healthz (exit 0 when healthy); for container
     /// health checks, where no curl is available.
     Healthcheck {
@@ -218,7 +245,10 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     init_logging(
-        matches!(cli.command, Command::Run(_)),
+        matches!(
+            cli.command,
+            Command::Run(_) | Command::Serve(_) | Command::Register(_)
+        ),
         LogFormat::parse(&cli.log_format),
     );
     match run(cli, knowledge_from_env) {
@@ -338,7 +368,10 @@ fn run(cli: Cli, knowledge_from_env: bool) -> Result<(), Failure> {
         }
         Command::Db { database, command } => db(&database, command),
         #[cfg(not(feature = "discord"))]
-        Command::Healthcheck { .. } | Command::Run(_) => Err(Failure::Invalid(
+        Command::Healthcheck { .. }
+        | Command::Run(_)
+        | Command::Serve(_)
+        | Command::Register(_) => Err(Failure::Invalid(
             "error: this massage-bot was built without Discord (--no-default-features); \
              build it with the default features to run the bot"
                 .to_owned(),
@@ -373,6 +406,39 @@ fn run(cli: Cli, knowledge_from_env: bool) -> Result<(), Failure> {
             // gateway faults) must not keep the process alive.
             runtime.shutdown_timeout(std::time::Duration::from_secs(1));
             result?;
+            Ok(())
+        }
+        #[cfg(feature = "discord")]
+        Command::Serve(args) => {
+            let raw = massage_bot::config::RawServeConfig {
+                public_key: args.public_key,
+                interactions_addr: args.interactions_addr,
+            };
+            let config = massage_bot::config::ServeConfig::from_raw(args.bot.into(), raw)
+                .map_err(|e| Failure::Invalid(format!("error: {e}")))?;
+            let engine = load(knowledge)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let result = runtime.block_on(massage_bot::discord::serve(config, engine));
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            result?;
+            Ok(())
+        }
+        #[cfg(feature = "discord")]
+        Command::Register(args) => {
+            let config = massage_bot::config::BotConfig::from_raw(args.into())
+                .map_err(|e| Failure::Invalid(format!("error: {e}")))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let count = runtime.block_on(massage_bot::discord::register(&config))?;
+            match config.dev_guild_id {
+                Some(guild) => say!("registered {count} commands in server {guild}"),
+                None => say!("registered {count} commands globally"),
+            }
             Ok(())
         }
     }

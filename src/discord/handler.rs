@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use serenity::all::{
     AutocompleteChoice, CommandInteraction, ComponentInteraction, Context,
     CreateAutocompleteResponse, CreateInteractionResponse, EventHandler, GuildId, Interaction,
-    Ready, ResolvedValue, ResumedEvent, ShardStageUpdateEvent, UserId,
+    InteractionId, Ready, ResolvedValue, ResumedEvent, ShardStageUpdateEvent, UserId,
 };
+use serenity::http::Http;
+use tokio::sync::oneshot;
 
 use super::buttons::{self, BadClick, Click};
 use super::rest::{Rest, RestError};
@@ -36,6 +38,61 @@ const AUTOCOMPLETE_DEADLINE: Duration = Duration::from_millis(2500);
 /// Registering the commands is tried this often before waiting for the
 /// next READY.
 const REGISTER_TRIES: u32 = 5;
+
+/// Where the first response to an interaction goes: the same handler code
+/// answers the gateway and the HTTP endpoint.
+pub(super) enum Responder {
+    /// Gateway: a callback request to Discord.
+    Callback { id: InteractionId, token: String },
+    /// HTTP endpoint: the body of the response to Discord's own request.
+    /// Only the first response can go there.
+    Body(std::sync::Mutex<Option<oneshot::Sender<Box<CreateInteractionResponse>>>>),
+}
+
+impl Responder {
+    pub(super) fn callback(id: InteractionId, token: &str) -> Responder {
+        Responder::Callback {
+            id,
+            token: token.to_owned(),
+        }
+    }
+
+    /// A responder for the HTTP endpoint, and where its response arrives.
+    pub(super) fn body() -> (Responder, oneshot::Receiver<Box<CreateInteractionResponse>>) {
+        let (tx, rx) = oneshot::channel();
+        (Responder::Body(std::sync::Mutex::new(Some(tx))), rx)
+    }
+
+    async fn respond(
+        &self,
+        http: &Http,
+        response: CreateInteractionResponse,
+    ) -> serenity::Result<()> {
+        match self {
+            Responder::Callback { id, token } => {
+                http.create_interaction_response(*id, token, &response, Vec::new())
+                    .await
+            }
+            Responder::Body(slot) => {
+                let sender = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+                match sender.map(|s| s.send(Box::new(response))) {
+                    Some(Ok(())) => Ok(()),
+                    Some(Err(_)) => Err(serenity::Error::Other(
+                        "Discord's request was gone before the answer was ready",
+                    )),
+                    None => Err(serenity::Error::Other(
+                        "the interaction was already answered",
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Whether a failed response is worth sending again: a callback is.
+    fn can_retry(&self) -> bool {
+        matches!(self, Responder::Callback { .. })
+    }
+}
 
 pub struct Handler<C: Clock> {
     engine: Arc<Engine>,
@@ -87,6 +144,16 @@ impl<C: Clock> Handler<C> {
         self.scheduler.get()
     }
 
+    /// Who the bot is, when no READY says it (the HTTP endpoint).
+    pub(super) fn set_bot_user(&self, id: UserId) {
+        let _ = self.bot_user.set(id);
+    }
+
+    /// Counts a request answered with "could not read that".
+    pub(super) fn count_malformed(&self) {
+        self.metrics.command("unknown", "malformed", Duration::ZERO);
+    }
+
     pub(super) fn bot_user(&self) -> Option<UserId> {
         self.bot_user.get().copied()
     }
@@ -107,60 +174,16 @@ impl<C: Clock> Handler<C> {
             tracing::error!("cannot register slash commands: no application id yet");
             return;
         };
-        let defs = commands::all();
-        let count = defs.len();
-        let body = match serde_json::to_vec(&defs) {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot encode the slash commands");
-                return;
+        match register_commands(rest, application_id, self.dev_guild).await {
+            Ok(count) => {
+                tracing::info!(count, guild = ?self.dev_guild, "slash commands registered")
             }
-        };
-        let route = match self.dev_guild {
-            Some(guild_id) => serenity::http::Route::GuildCommands {
-                application_id,
-                guild_id,
-            },
-            None => serenity::http::Route::Commands { application_id },
-        };
-        let bucket = format!("{:?}", route.ratelimiting_bucket());
-        for attempt in 1..=REGISTER_TRIES {
-            let request = serenity::http::Request::new(route, serenity::http::LightMethod::Put)
-                .body(Some(body.clone()));
-            let wait = match rest.send(request, bucket.clone()).await {
-                Ok(_) => {
-                    tracing::info!(count, guild = ?self.dev_guild, "slash commands registered");
-                    return;
-                }
-                Err(RestError::RateLimited { retry_after, .. }) => retry_after,
-                Err(
-                    e @ (RestError::Network(_)
-                    | RestError::Status {
-                        status: 500..=599, ..
-                    }),
-                ) => {
-                    tracing::warn!(error = %e, attempt, "registering slash commands failed; retrying");
-                    Duration::from_secs(1 << attempt)
-                }
-                Err(e) => {
-                    self.registered.store(false, Ordering::SeqCst);
-                    tracing::error!(error = %e, "registering slash commands failed");
-                    return;
-                }
-            };
-            tracing::warn!(
-                retry_in_ms = wait.as_millis() as u64,
-                attempt,
-                "slash command registration rate limited or failed; waiting"
-            );
-            tokio::time::sleep(wait).await;
+            Err(e) => {
+                // Try again on the next READY.
+                self.registered.store(false, Ordering::SeqCst);
+                tracing::error!(error = %e, "registering slash commands failed; will retry on the next connection");
+            }
         }
-        // Try again on the next READY.
-        self.registered.store(false, Ordering::SeqCst);
-        tracing::error!(
-            tries = REGISTER_TRIES,
-            "registering slash commands failed; will retry on the next connection"
-        );
     }
 
     /// Answers what the gateway tap found: a malformed interaction gets a
@@ -181,14 +204,7 @@ impl<C: Clock> Handler<C> {
                 }
                 tracing::warn!(interaction = id, kind = ?kind, %error,
                     "Discord sent an interaction that could not be read; answering with an error");
-                let response = if kind == Some(4) {
-                    CreateInteractionResponse::Autocomplete(CreateAutocompleteResponse::new())
-                } else {
-                    let reply = self.unreadable_request();
-                    CreateInteractionResponse::Message(
-                        embed::response(&reply, &self.engine).ephemeral(true),
-                    )
-                };
+                let response = self.unreadable_response(kind);
                 let _slot = self.reply_slots.acquire().await.ok();
                 let id = serenity::all::InteractionId::new(id.max(1));
                 if let Err(e) = http
@@ -197,7 +213,7 @@ impl<C: Clock> Handler<C> {
                 {
                     tracing::warn!(interaction = %id, error = %e, "could not answer a malformed interaction");
                 }
-                self.metrics.command("unknown", "malformed", Duration::ZERO);
+                self.count_malformed();
             }
             TapEvent::UnreadableFrame {
                 event,
@@ -240,13 +256,13 @@ impl<C: Clock> Handler<C> {
         )
     }
 
-    async fn on_command(&self, ctx: &Context, cmd: CommandInteraction) {
+    async fn on_command(&self, http: &Http, responder: &Responder, cmd: CommandInteraction) {
         let started = Instant::now();
         let name = cmd.data.name.clone();
         if name == "tips" {
             // Boxed: its state is large, and inlined it would make every
             // interaction's future (allocated up front) as large.
-            Box::pin(tips::handle(self, ctx, &cmd, started)).await;
+            Box::pin(tips::handle(self, http, responder, &cmd, started)).await;
             return;
         }
         let options = cmd.data.options();
@@ -284,39 +300,30 @@ impl<C: Clock> Handler<C> {
             }),
         };
         let response = CreateInteractionResponse::Message(embed::response(&reply, &self.engine));
-        let sent = self
-            .send(
-                &name,
-                started,
-                |r| Box::pin(cmd.create_response(&ctx.http, r)),
-                response,
-            )
-            .await;
+        let sent = self.send(&name, started, http, responder, response).await;
         self.log_outcome(&name, &reply, started, sent.as_ref().err());
     }
 
     /// Sends an interaction response under a reply slot, once more after a
     /// failure worth retrying while Discord still waits for it.
-    async fn send<'a, F>(
+    pub(super) async fn send(
         &self,
         name: &str,
         started: Instant,
-        mut call: impl FnMut(CreateInteractionResponse) -> F,
+        http: &Http,
+        responder: &Responder,
         response: CreateInteractionResponse,
-    ) -> serenity::Result<()>
-    where
-        F: std::future::Future<Output = serenity::Result<()>> + 'a,
-    {
+    ) -> serenity::Result<()> {
         // The semaphore is never closed; if it were, reply anyway.
         let _slot = self.reply_slots.acquire().await.ok();
-        // HTTP futures are large; callers box them so that an interaction
-        // waiting for a reply slot stays small (a burst holds thousands).
-        let mut sent = call(response.clone()).await;
+        // HTTP futures are large; boxed so that an interaction waiting for a
+        // reply slot stays small (a burst holds thousands).
+        let mut sent = Box::pin(responder.respond(http, response.clone())).await;
         if let Err(e) = &sent {
             tracing::warn!(command = %name, error = %e, "interaction reply failed");
-            if retryable(e) && started.elapsed() < RETRY_DEADLINE {
+            if responder.can_retry() && retryable(e) && started.elapsed() < RETRY_DEADLINE {
                 tokio::time::sleep(Duration::from_millis(150)).await;
-                sent = call(response).await;
+                sent = Box::pin(responder.respond(http, response)).await;
             }
         }
         sent
@@ -325,7 +332,7 @@ impl<C: Clock> Handler<C> {
     /// A button click. The id says everything (see `buttons`); a click on
     /// an answer's Quotes opens a private message, Previous/Next on that
     /// message turn its page in place.
-    async fn on_component(&self, ctx: &Context, click: ComponentInteraction) {
+    async fn on_component(&self, http: &Http, responder: &Responder, click: ComponentInteraction) {
         let started = Instant::now();
         let name = "quotes";
         let caveat = &self.engine.knowledge().caveat;
@@ -367,14 +374,7 @@ impl<C: Clock> Handler<C> {
                 (reply, CreateInteractionResponse::Message(message))
             }
         };
-        let sent = self
-            .send(
-                name,
-                started,
-                |r| Box::pin(click.create_response(&ctx.http, r)),
-                response,
-            )
-            .await;
+        let sent = self.send(name, started, http, responder, response).await;
         self.log_outcome(name, &reply, started, sent.as_ref().err());
     }
 
@@ -422,7 +422,7 @@ impl<C: Clock> Handler<C> {
         }
     }
 
-    async fn on_autocomplete(&self, ctx: &Context, ac: CommandInteraction) {
+    async fn on_autocomplete(&self, http: &Http, responder: &Responder, ac: CommandInteraction) {
         let started = Instant::now();
         // Bounded like replies, so a burst cannot open a connection each;
         // an answer that would arrive too late is not sent at all.
@@ -444,7 +444,7 @@ impl<C: Clock> Handler<C> {
         let response = CreateInteractionResponse::Autocomplete(
             CreateAutocompleteResponse::new().set_choices(choices),
         );
-        if let Err(e) = Box::pin(ac.create_response(&ctx.http, response)).await {
+        if let Err(e) = Box::pin(responder.respond(http, response)).await {
             tracing::warn!(command = %ac.data.name, error = %e, "autocomplete reply failed");
         }
     }
@@ -471,6 +471,56 @@ impl<C: Clock> Handler<C> {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+}
+
+/// Registers the slash commands (a bulk overwrite, globally or in one
+/// server), waiting out a 429's `retry_after` and retrying a 5xx or a
+/// network failure a few times. Returns how many were registered.
+pub(super) async fn register_commands(
+    rest: &Rest,
+    application_id: serenity::all::ApplicationId,
+    guild: Option<GuildId>,
+) -> Result<usize, RestError> {
+    let defs = commands::all();
+    let count = defs.len();
+    let body = serde_json::to_vec(&defs)
+        .map_err(|e| RestError::Other(format!("cannot encode the slash commands: {e}")))?;
+    let route = match guild {
+        Some(guild_id) => serenity::http::Route::GuildCommands {
+            application_id,
+            guild_id,
+        },
+        None => serenity::http::Route::Commands { application_id },
+    };
+    let bucket = format!("{:?}", route.ratelimiting_bucket());
+    let mut attempt = 1;
+    loop {
+        let request = serenity::http::Request::new(route, serenity::http::LightMethod::Put)
+            .body(Some(body.clone()));
+        let wait = match rest.send(request, bucket.clone()).await {
+            Ok(_) => return Ok(count),
+            Err(RestError::RateLimited { retry_after, .. }) if attempt < REGISTER_TRIES => {
+                retry_after
+            }
+            Err(
+                e @ (RestError::Network(_)
+                | RestError::Status {
+                    status: 500..=599, ..
+                }),
+            ) if attempt < REGISTER_TRIES => {
+                tracing::warn!(error = %e, attempt, "registering slash commands failed; retrying");
+                Duration::from_secs(1 << attempt)
+            }
+            Err(e) => return Err(e),
+        };
+        tracing::warn!(
+            retry_in_ms = wait.as_millis() as u64,
+            attempt,
+            "slash command registration rate limited or failed; waiting"
+        );
+        tokio::time::sleep(wait).await;
+        attempt += 1;
     }
 }
 
@@ -542,11 +592,44 @@ impl<C: Clock> EventHandler for Handler<C> {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let responder = match &interaction {
+            Interaction::Command(i) | Interaction::Autocomplete(i) => {
+                Responder::callback(i.id, &i.token)
+            }
+            Interaction::Component(i) => Responder::callback(i.id, &i.token),
+            Interaction::Modal(i) => Responder::callback(i.id, &i.token),
+            Interaction::Ping(i) => Responder::callback(i.id, &i.token),
+            other => {
+                // Anything newer has no reply type we could know to be valid.
+                tracing::warn!(kind = ?other.kind(), "interaction of an unexpected kind ignored");
+                return;
+            }
+        };
+        self.dispatch(&ctx.http, &responder, interaction).await;
+    }
+}
+
+impl<C: Clock> Handler<C> {
+    /// Answers one interaction, from the gateway or the HTTP endpoint.
+    pub(super) async fn dispatch(
+        &self,
+        http: &Http,
+        responder: &Responder,
+        interaction: Interaction,
+    ) {
         match interaction {
-            Interaction::Command(cmd) => self.on_command(&ctx, cmd).await,
-            Interaction::Autocomplete(ac) => self.on_autocomplete(&ctx, ac).await,
-            Interaction::Component(click) => self.on_component(&ctx, click).await,
-            Interaction::Modal(modal) => {
+            Interaction::Command(cmd) => self.on_command(http, responder, cmd).await,
+            Interaction::Autocomplete(ac) => self.on_autocomplete(http, responder, ac).await,
+            Interaction::Component(click) => self.on_component(http, responder, click).await,
+            Interaction::Ping(_) => {
+                if let Err(e) = responder
+                    .respond(http, CreateInteractionResponse::Pong)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not answer a ping");
+                }
+            }
+            Interaction::Modal(_) => {
                 // The bot opens no forms; answer rather than leave it hanging.
                 let started = Instant::now();
                 let reply = self.unreadable_request();
@@ -554,20 +637,26 @@ impl<C: Clock> EventHandler for Handler<C> {
                     embed::response(&reply, &self.engine).ephemeral(true),
                 );
                 let sent = self
-                    .send(
-                        "unknown",
-                        started,
-                        |r| Box::pin(modal.create_response(&ctx.http, r)),
-                        response,
-                    )
+                    .send("unknown", started, http, responder, response)
                     .await;
                 self.log_outcome("unknown", &reply, started, sent.as_ref().err());
             }
-            // Pings come only to an HTTP endpoint; anything newer has no
-            // reply type we could know to be valid.
             other => {
                 tracing::warn!(kind = ?other.kind(), "interaction of an unexpected kind ignored");
             }
+        }
+    }
+
+    /// The response to a request that could not be read at all: a private
+    /// "could not read that" (an empty list for autocomplete), never silence.
+    pub(super) fn unreadable_response(&self, kind: Option<u64>) -> CreateInteractionResponse {
+        if kind == Some(4) {
+            CreateInteractionResponse::Autocomplete(CreateAutocompleteResponse::new())
+        } else {
+            let reply = self.unreadable_request();
+            CreateInteractionResponse::Message(
+                embed::response(&reply, &self.engine).ephemeral(true),
+            )
         }
     }
 }

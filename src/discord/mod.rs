@@ -11,6 +11,7 @@ mod buttons;
 mod commands;
 mod embed;
 mod handler;
+mod interactions;
 mod poster;
 mod rest;
 pub mod tap;
@@ -31,6 +32,7 @@ use crate::storage::{SqliteStore, StorageError, TipStore};
 use crate::tips::{Clock, Scheduler, SystemClock};
 
 pub use commands::all as command_definitions;
+pub use interactions::{serve, serve_with_clock};
 
 /// serenity's stand-in when it cannot ask Discord for the gateway URL; it
 /// would bypass `DISCORD_PROXY_URL` for good.
@@ -54,6 +56,15 @@ pub enum DiscordError {
     ShardingRequired,
     #[error("cannot reach Discord to find the gateway after {tries} tries ({last}); check the network and DISCORD_PROXY_URL")]
     Unreachable { tries: usize, last: String },
+    #[error("registering the slash commands failed: {0}")]
+    Register(rest::RestError),
+    #[error("DISCORD_PUBLIC_KEY is not a valid Ed25519 public key; copy it again from the Developer Portal (General Information)")]
+    PublicKey,
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("Discord's gateway has been unreachable for {secs} s; stopping so that a supervisor restarts the bot and someone notices (check the network, DISCORD_PROXY_URL and https://discordstatus.com; GATEWAY_GIVE_UP_SECS sets the wait)")]
     GatewayLost { secs: u64 },
 }
@@ -67,6 +78,43 @@ pub async fn run(config: BotConfig, engine: Engine) -> Result<(), DiscordError> 
         shutdown_signal(),
     )
     .await
+}
+
+/// `massage-bot register`: registers the slash commands over REST (in
+/// `DEV_GUILD_ID` only, when set), for deployments that run `serve`, which
+/// opens no gateway and so never registers them by itself. Returns how many.
+pub async fn register(config: &BotConfig) -> Result<usize, DiscordError> {
+    let http = http_client(config);
+    let app = http
+        .get_current_application_info()
+        .await
+        .map_err(|e| match e {
+            serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r))
+                if r.status_code.as_u16() == 401 =>
+            {
+                DiscordError::TokenRejected { how: "HTTP 401" }
+            }
+            other => DiscordError::Client(other),
+        })?;
+    let rest = rest::Rest::new(&http);
+    let guild = config.dev_guild_id.map(serenity::all::GuildId::new);
+    handler::register_commands(&rest, app.id, guild)
+        .await
+        .map_err(DiscordError::Register)
+}
+
+/// The REST client for Discord: the bot token, replies that can ping no
+/// one, and the proxy when one is set.
+fn http_client(config: &BotConfig) -> serenity::http::Http {
+    let mut http =
+        HttpBuilder::new(config.token.expose()).default_allowed_mentions(embed::no_mentions());
+    if let Some(proxy) = &config.proxy_url {
+        // The proxy does the rate limiting; serenity ignores a proxy while
+        // its own rate limiter is on.
+        http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
+        tracing::info!(proxy = %proxy, "sending Discord REST calls through a proxy");
+    }
+    http.build()
 }
 
 async fn shutdown_signal() {
@@ -113,15 +161,7 @@ pub async fn run_with_clock<C: Clock>(
     // Before the client exists, so nothing the gateway logs is missed.
     let mut tapped = tap::subscribe();
 
-    let mut http =
-        HttpBuilder::new(config.token.expose()).default_allowed_mentions(embed::no_mentions());
-    if let Some(proxy) = &config.proxy_url {
-        // The proxy does the rate limiting; serenity ignores a proxy while
-        // its own rate limiter is on.
-        http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
-        tracing::info!(proxy = %proxy, "sending Discord REST calls through a proxy");
-    }
-    let http = http.build();
+    let http = http_client(&config);
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let poster = poster::DiscordPoster::new(Arc::clone(&engine), Arc::clone(&metrics));

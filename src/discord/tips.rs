@@ -5,11 +5,13 @@
 use std::time::Instant;
 
 use serenity::all::{
-    ChannelId, CommandInteraction, Context, CreateInteractionResponse,
-    CreateInteractionResponseMessage, GuildId, Permissions, ResolvedOption, ResolvedValue,
+    ChannelId, CommandInteraction, CreateInteractionResponse, CreateInteractionResponseMessage,
+    GuildId, Permissions, ResolvedOption, ResolvedValue,
 };
 
-use super::handler::Handler;
+use serenity::http::Http;
+
+use super::handler::{Handler, Responder};
 use super::{commands, embed};
 use crate::reply::{Command, Kind, Reply, Section};
 use crate::storage::{self, Schedule, TipSettings};
@@ -24,7 +26,8 @@ const NEEDED: [(Permissions, &str); 3] = [
 
 pub async fn handle<C: Clock>(
     h: &Handler<C>,
-    ctx: &Context,
+    http: &Http,
+    responder: &Responder,
     cmd: &CommandInteraction,
     started: Instant,
 ) {
@@ -37,7 +40,7 @@ pub async fn handle<C: Clock>(
             "Servers only",
             "Daily tips are set per server; use this command in a server.".into(),
         );
-        respond_now(h, ctx, cmd, &r, started).await;
+        respond_now(h, http, responder, &r, started).await;
         return;
     };
     let allowed = cmd
@@ -50,13 +53,15 @@ pub async fn handle<C: Clock>(
             "Manage Server needed",
             "Only members with the Manage Server permission can change the daily tip.".into(),
         );
-        respond_now(h, ctx, cmd, &r, started).await;
+        respond_now(h, http, responder, &r, started).await;
         return;
     }
 
     // Storage and Discord calls follow: defer, so the 3-second deadline
     // cannot be missed.
-    if let Err(e) = cmd.defer_ephemeral(&ctx.http).await {
+    let defer =
+        CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
+    if let Err(e) = h.send("tips", started, http, responder, defer).await {
         tracing::warn!(error = %e, "could not defer /tips");
     }
     let options = cmd.data.options();
@@ -69,7 +74,7 @@ pub async fn handle<C: Clock>(
         _ => ("", &[][..]),
     };
     let reply = match sub {
-        "set" => set(h, ctx, guild, args).await,
+        "set" => set(h, http, guild, args).await,
         "off" => off(h, guild),
         "show" => show(h, guild),
         "now" => now(h, guild).await,
@@ -78,21 +83,20 @@ pub async fn handle<C: Clock>(
             "Use `/tips set`, `/tips off`, `/tips show` or `/tips now`.".into(),
         ),
     };
-    let sent = cmd.edit_response(&ctx.http, embed::edit(&reply)).await;
+    let sent = cmd.edit_response(http, embed::edit(&reply)).await;
     h.log_outcome("tips", &reply, started, sent.as_ref().err());
 }
 
 async fn respond_now<C: Clock>(
     h: &Handler<C>,
-    ctx: &Context,
-    cmd: &CommandInteraction,
+    http: &Http,
+    responder: &Responder,
     reply: &Reply,
     started: Instant,
 ) {
     let msg: CreateInteractionResponseMessage = embed::response(reply, h.engine()).ephemeral(true);
-    let sent = cmd
-        .create_response(&ctx.http, CreateInteractionResponse::Message(msg))
-        .await;
+    let response = CreateInteractionResponse::Message(msg);
+    let sent = h.send("tips", started, http, responder, response).await;
     h.log_outcome("tips", reply, started, sent.as_ref().err());
 }
 
@@ -128,7 +132,7 @@ fn discord_time(unix: i64) -> String {
 
 async fn set<C: Clock>(
     h: &Handler<C>,
-    ctx: &Context,
+    http: &Http,
     guild: GuildId,
     args: &[ResolvedOption<'_>],
 ) -> Reply {
@@ -172,7 +176,7 @@ async fn set<C: Clock>(
             )
         }
     };
-    if let Err(missing) = check_channel(h, ctx, guild, channel).await {
+    if let Err(missing) = check_channel(h, http, guild, channel).await {
         return reply(h, Kind::Error, "I can't post there", missing);
     }
     let now = h.clock.now();
@@ -211,7 +215,7 @@ async fn set<C: Clock>(
 /// on failure says exactly what is missing.
 async fn check_channel<C: Clock>(
     h: &Handler<C>,
-    ctx: &Context,
+    http: &Http,
     guild: GuildId,
     channel: ChannelId,
 ) -> Result<(), String> {
@@ -221,7 +225,7 @@ async fn check_channel<C: Clock>(
     let Some(bot) = h.bot_user() else {
         return Err("I'm still connecting to Discord; please try again in a moment.".into());
     };
-    let channel_obj = match ctx.http.get_channel(channel).await {
+    let channel_obj = match http.get_channel(channel).await {
         Ok(serenity::all::Channel::Guild(c)) if c.guild_id == guild => c,
         Ok(_) => return Err("That is not a channel of this server.".into()),
         Err(e) => {
@@ -230,7 +234,7 @@ async fn check_channel<C: Clock>(
         }
     };
     let (guild_obj, member) =
-        match tokio::try_join!(ctx.http.get_guild(guild), ctx.http.get_member(guild, bot)) {
+        match tokio::try_join!(http.get_guild(guild), http.get_member(guild, bot)) {
             Ok(pair) => pair,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read server roles to check permissions");
