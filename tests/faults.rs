@@ -426,3 +426,48 @@ async fn a_gateway_unreachable_for_too_long_stops_the_bot() {
         "{logs}"
     );
 }
+
+// ----- sharding -------------------------------------------------------------------
+
+/// The bot opens as many shards as Discord recommends (autosharding, as a
+/// bot in more than 2,500 servers must), and `/healthz` is healthy only
+/// once every one of them is connected.
+#[tokio::test]
+async fn the_bot_opens_the_shards_discord_recommends() {
+    let fake = FakeDiscord::start().await;
+    fake.set_recommended_shards(2);
+    let health = free_addr();
+    let bot = BotProcess::spawn(&fake, &[("HEALTH_ADDR", &health)]);
+    let _logs = Logs(&bot);
+    // serenity waits 5 s between identifies (max_concurrency 1): with one
+    // shard of two ready, the bot is not healthy yet.
+    let first = fake
+        .wait_until(READY, |f| (f.gateway_stats().readies >= 1).then_some(()))
+        .await;
+    assert!(first.is_some(), "no shard identified");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (status, body) = get(&health, "/healthz").expect("health endpoint answers");
+    if fake.gateway_stats().identifies == 1 {
+        assert_eq!(status, 503, "healthy with one shard of two: {body}");
+    }
+    let both = fake
+        .wait_until(Duration::from_secs(20), |f| {
+            (f.gateway_stats().identifies >= 2).then_some(())
+        })
+        .await;
+    assert!(both.is_some(), "two shards never identified");
+    let mut shards: Vec<Value> = fake
+        .gateway_frames()
+        .into_iter()
+        .filter(|f| f.op == 2)
+        .map(|f| f.payload["d"]["shard"].clone())
+        .collect();
+    shards.sort_by_key(|s| s[0].as_u64());
+    assert_eq!(shards, vec![json!([0, 2]), json!([1, 2])]);
+    assert!(
+        wait_status(&health, 200, T).await.is_some(),
+        "healthy with both shards"
+    );
+    let reply = fake.send_command("tip", json!([])).await;
+    assert_eq!(reply["type"], 4);
+}

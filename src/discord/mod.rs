@@ -18,6 +18,7 @@ pub mod tap;
 mod tips;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,9 +35,6 @@ use crate::tips::{Clock, Scheduler, SystemClock};
 pub use commands::all as command_definitions;
 pub use interactions::{serve, serve_with_clock};
 
-/// serenity's stand-in when it cannot ask Discord for the gateway URL; it
-/// would bypass `DISCORD_PROXY_URL` for good.
-const FALLBACK_GATEWAY: &str = "wss://gateway.discord.gg";
 /// Gateway discovery is retried with these pauses, then given up.
 const DISCOVERY_BACKOFF: [u64; 8] = [1, 2, 4, 8, 15, 30, 30, 30];
 /// After a stop, how long the gateway may take to close before we leave.
@@ -267,8 +265,11 @@ pub async fn run_with_clock<C: Clock>(
         }
     }
 
+    // How many shards Discord asked for; none is "connected" before.
+    let expected_shards = Arc::new(AtomicU32::new(0));
     let watchdog = tokio::spawn(watch_gateway(
         Arc::clone(&client.shard_manager),
+        Arc::clone(&expected_shards),
         Arc::clone(&metrics),
         config.gateway_give_up,
         Arc::clone(&fatal),
@@ -279,8 +280,11 @@ pub async fn run_with_clock<C: Clock>(
     tracing::info!(dev_guild = ?config.dev_guild_id, "connecting to Discord");
     let mut stopped = stop_rx.clone();
     let discovered = tokio::select! {
-        r = discover_gateway(&client) => r,
-        _ = stopped.wait_for(|s| *s) => Ok(()),
+        r = discover_gateway(&client) => r.map(|n| {
+            expected_shards.store(n, Ordering::SeqCst);
+            Some(n)
+        }),
+        _ = stopped.wait_for(|s| *s) => Ok(None),
     };
     // serenity's shutdown_all returns early when no shard is running yet
     // (e.g. Discord unreachable and the shard retrying), and start() would
@@ -288,9 +292,10 @@ pub async fn run_with_clock<C: Clock>(
     let mut stopped = stop_rx.clone();
     let result = match discovered {
         Err(e) => Err(e),
-        Ok(()) if *stop_rx.borrow() => Ok(()),
-        Ok(()) => tokio::select! {
-            r = client.start() => r.map_err(gateway_error),
+        Ok(None) => Ok(()),
+        Ok(Some(_)) if *stop_rx.borrow() => Ok(()),
+        Ok(Some(shards)) => tokio::select! {
+            r = client.start_shards(shards) => r.map_err(gateway_error),
             connected = async {
                 let _ = stopped.wait_for(|s| *s).await;
                 // Nothing to close cleanly while serenity is still retrying.
@@ -335,9 +340,10 @@ const OUTAGE_LOG_EVERY: Duration = Duration::from_secs(30);
 /// runners. Its events cannot tell: a shard that is restarted (a dropped
 /// connection that cannot be resumed) sends no stage update, and a closed
 /// socket is only noticed at the next heartbeat.
-async fn all_shards_connected(shards: &ShardManager) -> bool {
+async fn all_shards_connected(shards: &ShardManager, expected: u32) -> bool {
     let runners = shards.runners.lock().await;
-    !runners.is_empty()
+    expected > 0
+        && runners.len() == expected as usize
         && runners
             .values()
             .all(|r| matches!(r.stage, ConnectionStage::Connected))
@@ -348,6 +354,7 @@ async fn all_shards_connected(shards: &ShardManager) -> bool {
 /// down, say so now and then in plain words, and stop after `give_up`.
 async fn watch_gateway(
     shards: Arc<ShardManager>,
+    expected: Arc<AtomicU32>,
     metrics: Arc<Metrics>,
     give_up: Duration,
     fatal: Arc<std::sync::Mutex<Option<DiscordError>>>,
@@ -364,7 +371,7 @@ async fn watch_gateway(
             _ = tick.tick() => {}
             _ = stopped.wait_for(|s| *s) => return,
         }
-        let connected = all_shards_connected(&shards).await;
+        let connected = all_shards_connected(&shards, expected.load(Ordering::SeqCst)).await;
         metrics.set_connected(connected);
         if connected {
             if let Some(since) = down_since.take() {
@@ -401,22 +408,21 @@ async fn watch_gateway(
     }
 }
 
-/// Makes sure the gateway URL came from Discord (through the proxy, when
-/// one is set). serenity asks once and, if that fails, falls back to
-/// Discord's public URL for good, which bypasses the proxy: ask again, a
-/// bounded number of times, and give up clearly.
-async fn discover_gateway(client: &serenity::Client) -> Result<(), DiscordError> {
-    if *client.ws_url.lock().await != FALLBACK_GATEWAY {
-        return Ok(());
-    }
+/// Asks Discord (through the proxy, when one is set) for the gateway URL
+/// and how many shards it recommends, so the bot opens as many as its
+/// number of servers needs (autosharding). serenity's own question falls
+/// back to Discord's public URL for good when it fails, which bypasses the
+/// proxy: ask again, a bounded number of times, and give up clearly.
+async fn discover_gateway(client: &serenity::Client) -> Result<u32, DiscordError> {
     let mut last = String::new();
     for (i, pause) in std::iter::once(0).chain(DISCOVERY_BACKOFF).enumerate() {
         tokio::time::sleep(Duration::from_secs(pause)).await;
-        match client.http.get_gateway().await {
+        match client.http.get_bot_gateway().await {
             Ok(gateway) => {
-                tracing::info!(tries = i + 1, "gateway URL discovered");
+                let shards = gateway.shards.max(1);
+                tracing::info!(tries = i + 1, shards, "gateway URL discovered");
                 *client.ws_url.lock().await = gateway.url;
-                return Ok(());
+                return Ok(shards);
             }
             Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)))
                 if r.status_code.as_u16() == 401 =>

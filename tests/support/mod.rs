@@ -344,6 +344,8 @@ struct State_ {
     validate: Option<bool>,
     enforce_ack: Option<bool>,
     heartbeat_ms: Option<u64>,
+    /// What `GET /gateway/bot` recommends (1 when unset).
+    recommended_shards: Option<u32>,
     guilds: Vec<u64>,
     /// Servers and channels `GET /guilds/..` and `GET /channels/..` answer with.
     guild_models: HashMap<u64, GuildModel>,
@@ -553,6 +555,11 @@ impl FakeDiscord {
     /// Heartbeat interval sent in the next HELLOs (ms).
     pub fn set_heartbeat_interval(&self, ms: u64) {
         self.inner.lock().heartbeat_ms = Some(ms);
+    }
+
+    /// The number of shards `GET /gateway/bot` recommends.
+    pub fn set_recommended_shards(&self, n: u32) {
+        self.inner.lock().recommended_shards = Some(n);
     }
 
     /// Guilds listed (unavailable) in READY.
@@ -1240,7 +1247,7 @@ fn on_client_frame(inner: &Inner, conn: u32, tx: &mpsc::UnboundedSender<Out>, te
                     "guilds": guilds,
                     "session_id": session,
                     "resume_gateway_url": format!("ws://{}/gateway", inner.addr),
-                    "shard": [0, 1],
+                    "shard": v["d"]["shard"].as_array().cloned().unwrap_or_else(|| vec![json!(0), json!(1)]),
                     "application": {"id": APP_ID.to_string(), "flags": 0},
                     "private_channels": [],
                     "relationships": [],
@@ -1536,7 +1543,7 @@ fn answer(inner: &Inner, st: &mut State_, method: &str, path: &str, body: &Value
         Route::Gateway => ok(json!({"url": format!("ws://{}/gateway", inner.addr)})),
         Route::GatewayBot => ok(json!({
             "url": format!("ws://{}/gateway", inner.addr),
-            "shards": 1,
+            "shards": st.recommended_shards.unwrap_or(1),
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1},
         })),
         Route::CurrentUser => ok(bot_user()),
