@@ -560,7 +560,8 @@ fn console_quotes_shows_the_last_answers_quotes() {
 /// readable server, `db import` puts them in a fresh file that checks clean.
 #[test]
 fn a_damaged_database_is_checked_exported_and_imported() {
-    use massage_bot::storage::{SqliteStore, TipStore};
+    use massage_bot::storage::SqliteStore;
+    use massage_bot::tips::TipStore;
     let cli = Cli::new();
     let db = cli.path("bot.db");
     let url = format!("sqlite://{}", db.display());

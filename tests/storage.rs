@@ -7,9 +7,9 @@ use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use massage_bot::storage::{
-    nonce_for, AttemptRequest, AttemptStatus, ChannelId, GuildId, Schedule, SqliteStore,
-    StorageError, TipStore, MIGRATIONS,
+use massage_bot::storage::{SqliteStore, MIGRATIONS};
+use massage_bot::tips::{
+    nonce_for, AttemptRequest, AttemptStatus, ChannelId, GuildId, Schedule, StoreError, TipStore,
 };
 
 #[path = "support/damage.rs"]
@@ -101,7 +101,7 @@ fn newer_schema_is_refused() {
         .pragma_update(None, "user_version", 99)
         .unwrap();
     match SqliteStore::open(&path) {
-        Err(StorageError::SchemaTooNew {
+        Err(StoreError::SchemaTooNew {
             found: 99,
             supported,
         }) => {
@@ -312,7 +312,7 @@ fn a_replaced_file_refuses_writes_and_reports_it() {
     let e = s
         .put_settings(GuildId(2), &schedule(20), now())
         .unwrap_err();
-    assert!(matches!(e, StorageError::Replaced { .. }), "{e}");
+    assert!(matches!(e, StoreError::Replaced { .. }), "{e}");
     assert!(s.problem().unwrap().contains("replaced"));
     drop(s);
     assert_eq!(active_guilds(&path), vec![9], "the new file is untouched");

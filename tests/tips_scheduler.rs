@@ -11,12 +11,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use massage_bot::storage::{
-    nonce_for, AttemptRequest, AttemptStatus, ChannelId, GuildId, Schedule, SqliteStore, TipStore,
-};
+use massage_bot::storage::SqliteStore;
 use massage_bot::tips::{
-    Clock, ManualClock, PostError, PostNowError, PostNowOutcome, RotationState, Scheduler,
-    SchedulerConfig, SchedulerHandle, TipPost, TipPoster,
+    nonce_for, AttemptRequest, AttemptStatus, ChannelId, Clock, GuildId, ManualClock, PostError,
+    PostNowError, PostNowOutcome, RotationState, Schedule, Scheduler, SchedulerConfig,
+    SchedulerHandle, TipPost, TipPoster, TipStore,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -955,7 +954,7 @@ impl TipStore for CountingStore {
         guild: GuildId,
         schedule: &Schedule,
         now: DateTime<Utc>,
-    ) -> Result<massage_bot::storage::TipSettings, massage_bot::storage::StorageError> {
+    ) -> Result<massage_bot::tips::TipSettings, massage_bot::tips::StoreError> {
         self.inner.put_settings(guild, schedule, now)
     }
     fn set_enabled(
@@ -963,7 +962,7 @@ impl TipStore for CountingStore {
         guild: GuildId,
         enabled: bool,
         now: DateTime<Utc>,
-    ) -> Result<Option<massage_bot::storage::TipSettings>, massage_bot::storage::StorageError> {
+    ) -> Result<Option<massage_bot::tips::TipSettings>, massage_bot::tips::StoreError> {
         self.inner.set_enabled(guild, enabled, now)
     }
     fn pause(
@@ -971,28 +970,28 @@ impl TipStore for CountingStore {
         guild: GuildId,
         reason: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, massage_bot::storage::StorageError> {
+    ) -> Result<bool, massage_bot::tips::StoreError> {
         self.inner.pause(guild, reason, now)
     }
-    fn unpause(&self, guild: GuildId) -> Result<bool, massage_bot::storage::StorageError> {
+    fn unpause(&self, guild: GuildId) -> Result<bool, massage_bot::tips::StoreError> {
         self.inner.unpause(guild)
     }
     fn get(
         &self,
         guild: GuildId,
-    ) -> Result<Option<massage_bot::storage::TipSettings>, massage_bot::storage::StorageError> {
+    ) -> Result<Option<massage_bot::tips::TipSettings>, massage_bot::tips::StoreError> {
         self.inner.get(guild)
     }
     fn all_active(
         &self,
-    ) -> Result<massage_bot::storage::ActiveSettings, massage_bot::storage::StorageError> {
+    ) -> Result<massage_bot::tips::ActiveSettings, massage_bot::tips::StoreError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         self.inner.all_active()
     }
     fn begin_attempt(
         &self,
         req: &AttemptRequest,
-    ) -> Result<massage_bot::storage::Attempt, massage_bot::storage::StorageError> {
+    ) -> Result<massage_bot::tips::Attempt, massage_bot::tips::StoreError> {
         self.inner.begin_attempt(req)
     }
     fn mark_posted(
@@ -1000,7 +999,7 @@ impl TipStore for CountingStore {
         guild: GuildId,
         date: NaiveDate,
         at: DateTime<Utc>,
-    ) -> Result<(), massage_bot::storage::StorageError> {
+    ) -> Result<(), massage_bot::tips::StoreError> {
         self.inner.mark_posted(guild, date, at)
     }
     fn mark_failed(
@@ -1009,33 +1008,30 @@ impl TipStore for CountingStore {
         date: NaiveDate,
         reason: &str,
         at: DateTime<Utc>,
-    ) -> Result<(), massage_bot::storage::StorageError> {
+    ) -> Result<(), massage_bot::tips::StoreError> {
         self.inner.mark_failed(guild, date, reason, at)
     }
     fn attempt(
         &self,
         guild: GuildId,
         date: NaiveDate,
-    ) -> Result<Option<massage_bot::storage::Attempt>, massage_bot::storage::StorageError> {
+    ) -> Result<Option<massage_bot::tips::Attempt>, massage_bot::tips::StoreError> {
         self.inner.attempt(guild, date)
     }
     fn next_tip(
         &self,
         guild: GuildId,
         n_tips: usize,
-    ) -> Result<usize, massage_bot::storage::StorageError> {
+    ) -> Result<usize, massage_bot::tips::StoreError> {
         self.inner.next_tip(guild, n_tips)
     }
     fn rotation(
         &self,
         guild: GuildId,
-    ) -> Result<Option<RotationState>, massage_bot::storage::StorageError> {
+    ) -> Result<Option<RotationState>, massage_bot::tips::StoreError> {
         self.inner.rotation(guild)
     }
-    fn prune_attempts(
-        &self,
-        before: NaiveDate,
-    ) -> Result<usize, massage_bot::storage::StorageError> {
+    fn prune_attempts(&self, before: NaiveDate) -> Result<usize, massage_bot::tips::StoreError> {
         self.inner.prune_attempts(before)
     }
 }
@@ -1066,4 +1062,42 @@ async fn damaged_settings_are_read_again_less_and_less_often() {
     assert!((6..=8).contains(&reads), "{reads} reads in an hour");
     stop.send_replace(true);
     task.await.unwrap();
+}
+
+// ----- the /tips service ----------------------------------------------------------
+
+/// `TipsAdmin` is all `/tips` needs: it saves a schedule and wakes the
+/// scheduler (which then posts at the new time), turns tips off, and says
+/// what is set and when the next tip goes out.
+#[tokio::test]
+async fn tips_admin_sets_shows_and_turns_off() {
+    use massage_bot::tips::{TipsAdmin, TipsStatus};
+    let w = World::new(utc(2026, 6, 1, 6, 0));
+    let p = w.start().await;
+    let store: Arc<dyn TipStore> = p.store.clone();
+    let admin = TipsAdmin::new(store, p.handle.clone(), Arc::clone(&w.clock));
+    let g = GuildId(5_000_001);
+
+    assert!(admin.show(g).unwrap().is_none(), "nothing set up yet");
+    assert!(!admin.off(g).unwrap(), "off for a server that never set up");
+
+    let schedule = Schedule {
+        channel: ChannelId(5_000_002),
+        time: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        tz: chrono_tz::UTC,
+    };
+    let TipsStatus { settings, next } = admin.set(g, &schedule).unwrap();
+    assert!(settings.is_active());
+    assert_eq!(settings.schedule, schedule);
+    assert_eq!(next.map(|n| n.at), Some(utc(2026, 6, 1, 9, 0)));
+
+    w.go(&p, utc(2026, 6, 1, 9, 1)).await;
+    assert_eq!(w.poster.posted_for(g.0).len(), 1, "posted at the new time");
+
+    assert!(admin.off(g).unwrap());
+    let shown = admin.show(g).unwrap().expect("still known");
+    assert!(!shown.settings.enabled);
+    assert!(shown.next.is_none(), "no next post while off");
+    w.go(&p, utc(2026, 6, 2, 9, 1)).await;
+    assert_eq!(w.poster.posted_for(g.0).len(), 1, "nothing after off");
 }

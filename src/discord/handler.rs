@@ -20,8 +20,7 @@ use super::{commands, embed, tips};
 use crate::engine::{Engine, Request};
 use crate::health::Metrics;
 use crate::reply::{Command, Intent, Kind, Reply};
-use crate::storage::TipStore;
-use crate::tips::{Clock, SchedulerHandle};
+use crate::tips::{Clock, TipsAdmin};
 
 /// At most this many characters of user text reach a log line.
 const LOG_QUERY_CHARS: usize = 40;
@@ -102,21 +101,14 @@ pub struct Handler<C: Clock> {
     registered: AtomicBool,
     readies: AtomicU64,
     bot_user: OnceLock<UserId>,
-    pub(super) store: Arc<dyn TipStore>,
-    pub(super) clock: Arc<C>,
-    scheduler: OnceLock<SchedulerHandle>,
+    /// `/tips`; set once the scheduler it talks to exists.
+    tips: OnceLock<TipsAdmin<C>>,
     reply_slots: tokio::sync::Semaphore,
     rest: OnceLock<Arc<Rest>>,
 }
 
 impl<C: Clock> Handler<C> {
-    pub fn new(
-        engine: Arc<Engine>,
-        metrics: Arc<Metrics>,
-        dev_guild: Option<u64>,
-        store: Arc<dyn TipStore>,
-        clock: Arc<C>,
-    ) -> Arc<Self> {
+    pub fn new(engine: Arc<Engine>, metrics: Arc<Metrics>, dev_guild: Option<u64>) -> Arc<Self> {
         Arc::new(Handler {
             engine,
             metrics,
@@ -124,9 +116,7 @@ impl<C: Clock> Handler<C> {
             registered: AtomicBool::new(false),
             readies: AtomicU64::new(0),
             bot_user: OnceLock::new(),
-            store,
-            clock,
-            scheduler: OnceLock::new(),
+            tips: OnceLock::new(),
             reply_slots: tokio::sync::Semaphore::new(REPLY_SLOTS),
             rest: OnceLock::new(),
         })
@@ -136,12 +126,12 @@ impl<C: Clock> Handler<C> {
         let _ = self.rest.set(rest);
     }
 
-    pub fn set_scheduler(&self, handle: SchedulerHandle) {
-        let _ = self.scheduler.set(handle);
+    pub fn set_tips(&self, tips: TipsAdmin<C>) {
+        let _ = self.tips.set(tips);
     }
 
-    pub(super) fn scheduler(&self) -> Option<&SchedulerHandle> {
-        self.scheduler.get()
+    pub(super) fn tips(&self) -> Option<&TipsAdmin<C>> {
+        self.tips.get()
     }
 
     /// Who the bot is, when no READY says it (the HTTP endpoint).

@@ -27,8 +27,8 @@ use super::{poster, rest, DiscordError};
 use crate::config::ServeConfig;
 use crate::engine::Engine;
 use crate::health::{self, Metrics};
-use crate::storage::{GuildId, SqliteStore, TipStore};
-use crate::tips::{Clock, Scheduler, SystemClock};
+use crate::storage::SqliteStore;
+use crate::tips::{Clock, GuildId, Scheduler, SystemClock, TipStore, TipsAdmin};
 
 /// Discord waits 3 s for the response; past this, answer 500 rather than
 /// let it time out unseen (anything slow defers first, as `/tips` does).
@@ -82,23 +82,21 @@ pub async fn serve_with_clock<C: Clock>(
     let rest = Arc::new(rest::Rest::new(&http));
     let poster = poster::DiscordPoster::new(Arc::clone(&engine), Arc::clone(&metrics));
     poster.set_rest(Arc::clone(&rest));
-    let handler = Handler::new(
-        Arc::clone(&engine),
-        Arc::clone(&metrics),
-        None,
-        Arc::clone(&store),
-        Arc::clone(&clock),
-    );
+    let handler = Handler::new(Arc::clone(&engine), Arc::clone(&metrics), None);
     handler.set_rest(Arc::clone(&rest));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler = Scheduler::new(
         Arc::clone(&store),
         Arc::new(poster),
-        clock,
+        Arc::clone(&clock),
         engine.knowledge().tips.len(),
     );
-    handler.set_scheduler(scheduler.handle());
+    handler.set_tips(TipsAdmin::new(
+        Arc::clone(&store),
+        scheduler.handle(),
+        Arc::clone(&clock),
+    ));
     let scheduler_task = tokio::spawn(scheduler.run(stop_rx.clone()));
     tokio::spawn(learn_who_we_are(
         Arc::clone(&http),

@@ -29,8 +29,8 @@ use tokio::sync::watch;
 use crate::config::BotConfig;
 use crate::engine::Engine;
 use crate::health::{self, Metrics};
-use crate::storage::{SqliteStore, StorageError, TipStore};
-use crate::tips::{Clock, Scheduler, SystemClock};
+use crate::storage::SqliteStore;
+use crate::tips::{Clock, Scheduler, StoreError, SystemClock, TipStore, TipsAdmin};
 
 pub use commands::all as command_definitions;
 pub use interactions::{serve, serve_with_clock};
@@ -43,7 +43,7 @@ const GATEWAY_STOP: Duration = Duration::from_secs(3);
 #[derive(Debug, thiserror::Error)]
 pub enum DiscordError {
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(#[from] StoreError),
     #[error(transparent)]
     Client(#[from] serenity::Error),
     #[error("Discord rejected the bot token ({how}); check DISCORD_TOKEN (Developer Portal > Bot > Reset Token)")]
@@ -167,8 +167,6 @@ pub async fn run_with_clock<C: Clock>(
         Arc::clone(&engine),
         Arc::clone(&metrics),
         config.dev_guild_id,
-        Arc::clone(&store),
-        Arc::clone(&clock),
     );
     let mut client = ClientBuilder::new_with_http(http, GatewayIntents::empty())
         .event_handler_arc(Arc::clone(&handler))
@@ -183,10 +181,14 @@ pub async fn run_with_clock<C: Clock>(
     let scheduler = Scheduler::new(
         Arc::clone(&store),
         Arc::new(poster),
-        clock,
+        Arc::clone(&clock),
         engine.knowledge().tips.len(),
     );
-    handler.set_scheduler(scheduler.handle());
+    handler.set_tips(TipsAdmin::new(
+        Arc::clone(&store),
+        scheduler.handle(),
+        Arc::clone(&clock),
+    ));
     let scheduler_task = tokio::spawn(scheduler.run(stop_rx.clone()));
 
     let health_task = config.health_addr.map(|addr| {

@@ -14,8 +14,7 @@ use serenity::http::Http;
 use super::handler::{Handler, Responder};
 use super::{commands, embed};
 use crate::reply::{Command, Kind, Reply, Section};
-use crate::storage::{self, Schedule, TipSettings};
-use crate::tips::{self, Clock, PostNowError, PostNowOutcome};
+use crate::tips::{self, Clock, PostNowError, PostNowOutcome, Schedule, TipSettings, TipsStatus};
 
 /// What the bot needs in the tip channel, with the name users see.
 const NEEDED: [(Permissions, &str); 3] = [
@@ -110,7 +109,7 @@ fn reply<C: Clock>(h: &Handler<C>, kind: Kind, title: &str, summary: String) -> 
     )
 }
 
-fn storage_error<C: Clock>(h: &Handler<C>, e: &storage::StorageError) -> Reply {
+fn storage_error<C: Clock>(h: &Handler<C>, e: &tips::StoreError) -> Reply {
     tracing::error!(error = %e, "tip settings storage failed");
     let summary = if e.is_damage() {
         // Not "try again": it will fail the same way until the operator acts.
@@ -179,23 +178,20 @@ async fn set<C: Clock>(
     if let Err(missing) = check_channel(h, http, guild, channel).await {
         return reply(h, Kind::Error, "I can't post there", missing);
     }
-    let now = h.clock.now();
-    let settings = match h.store.put_settings(
-        storage::GuildId(guild.get()),
-        &Schedule {
-            channel: storage::ChannelId(channel.get()),
-            time,
-            tz,
-        },
-        now,
-    ) {
+    let Some(admin) = h.tips() else {
+        return h.internal_error();
+    };
+    let schedule = Schedule {
+        channel: tips::ChannelId(channel.get()),
+        time,
+        tz,
+    };
+    let status = match admin.set(tips::GuildId(guild.get()), &schedule) {
         Ok(s) => s,
         Err(e) => return storage_error(h, &e),
     };
-    if let Some(s) = h.scheduler() {
-        s.notify();
-    }
-    let next = tips::next_post(&settings, now)
+    let next = status
+        .next
         .map(|n| format!("Next post: {}.", discord_time(n.unix())))
         .unwrap_or_default();
     tracing::info!(guild = %guild, channel = %channel, time = %tips::format_time(time), tz = %tz.name(), "daily tip set");
@@ -261,22 +257,17 @@ async fn check_channel<C: Clock>(
 }
 
 fn off<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
-    match h
-        .store
-        .set_enabled(storage::GuildId(guild.get()), false, h.clock.now())
-    {
-        Ok(Some(_)) => {
-            if let Some(s) = h.scheduler() {
-                s.notify();
-            }
-            reply(
-                h,
-                Kind::Answer,
-                "Daily tip off",
-                "No more daily tips. `/tips set` turns them back on.".into(),
-            )
-        }
-        Ok(None) => reply(
+    let Some(admin) = h.tips() else {
+        return h.internal_error();
+    };
+    match admin.off(tips::GuildId(guild.get())) {
+        Ok(true) => reply(
+            h,
+            Kind::Answer,
+            "Daily tip off",
+            "No more daily tips. `/tips set` turns them back on.".into(),
+        ),
+        Ok(false) => reply(
             h,
             Kind::Answer,
             "Daily tip off",
@@ -287,7 +278,10 @@ fn off<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
 }
 
 fn show<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
-    let settings = match h.store.get(storage::GuildId(guild.get())) {
+    let Some(admin) = h.tips() else {
+        return h.internal_error();
+    };
+    let TipsStatus { settings, next } = match admin.show(tips::GuildId(guild.get())) {
         Ok(Some(s)) => s,
         Ok(None) => {
             return reply(
@@ -300,7 +294,6 @@ fn show<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
         Err(e) => return storage_error(h, &e),
     };
     let mut r = reply(h, Kind::Answer, "Daily tip", status_line(&settings));
-    let now = h.clock.now();
     let mut lines = vec![
         format!("Channel: <#{}>", settings.schedule.channel.0),
         format!(
@@ -309,7 +302,7 @@ fn show<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
             settings.schedule.tz.name()
         ),
     ];
-    if let Some(next) = tips::next_post(&settings, now) {
+    if let Some(next) = next {
         lines.push(format!("Next post: {}", discord_time(next.unix())));
     }
     match &settings.last_post {
@@ -341,10 +334,10 @@ fn status_line(s: &TipSettings) -> String {
 }
 
 async fn now<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
-    let Some(scheduler) = h.scheduler() else {
+    let Some(admin) = h.tips() else {
         return h.internal_error();
     };
-    match scheduler.post_now(storage::GuildId(guild.get())).await {
+    match admin.post_now(tips::GuildId(guild.get())).await {
         Ok(PostNowOutcome::Posted { date, .. }) => reply(
             h,
             Kind::Answer,

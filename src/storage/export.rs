@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::{ChannelId, GuildId, LastPost, Pause, Schedule, StorageError, TipSettings};
+use crate::tips::{ChannelId, GuildId, LastPost, Pause, Schedule, StoreError, TipSettings};
 
 /// One server's settings. Ids are strings, as in Discord's own JSON, so no
 /// tool rounds them through a float.
@@ -49,12 +49,12 @@ impl From<&TipSettings> for ExportedSettings {
 impl ExportedSettings {
     /// Validates the line back into settings (`active_since` and the
     /// attempt history are not carried over).
-    pub fn to_settings(&self) -> Result<TipSettings, StorageError> {
-        let guild: u64 = self.guild.parse().map_err(|_| StorageError::Corrupt {
+    pub fn to_settings(&self) -> Result<TipSettings, StoreError> {
+        let guild: u64 = self.guild.parse().map_err(|_| StoreError::Corrupt {
             guild: 0,
             what: format!("guild id {:?}", self.guild),
         })?;
-        let bad = |what: String| StorageError::Corrupt { guild, what };
+        let bad = |what: String| StoreError::Corrupt { guild, what };
         let channel: u64 = self
             .channel
             .parse()

@@ -17,11 +17,11 @@ use super::export::ExportedSettings;
 use super::migrations::MIGRATIONS;
 use super::scan;
 use super::url::DatabaseUrl;
-use super::{
-    nonce_for, ActiveSettings, Attempt, AttemptRequest, AttemptStatus, AttemptSummary, ChannelId,
-    GuildId, LastPost, Pause, Schedule, StorageError, TipSettings, TipStore,
+use crate::tips::{
+    nonce_for, rotation::RotationState, ActiveSettings, Attempt, AttemptRequest, AttemptStatus,
+    AttemptSummary, ChannelId, GuildId, LastPost, Pause, Schedule, StoreError, TipSettings,
+    TipStore,
 };
-use crate::tips::rotation::RotationState;
 
 /// How long a writer waits for another to finish before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -107,7 +107,7 @@ impl CheckReport {
 
 impl SqliteStore {
     /// Opens the database a `DATABASE_URL` names.
-    pub fn open_url(url: &str) -> Result<Self, StorageError> {
+    pub fn open_url(url: &str) -> Result<Self, StoreError> {
         match DatabaseUrl::parse(url)? {
             DatabaseUrl::SqliteFile(path) => Self::open(path),
             DatabaseUrl::SqliteMemory => Self::open_in_memory(),
@@ -116,10 +116,10 @@ impl SqliteStore {
 
     /// Opens (creating it and its directory if needed) a database file and
     /// brings its schema up to date.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, StorageError> {
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|cause| StorageError::CreateDir {
+            std::fs::create_dir_all(dir).map_err(|cause| StoreError::CreateDir {
                 path: dir.display().to_string(),
                 cause,
             })?;
@@ -146,7 +146,7 @@ impl SqliteStore {
 
     /// Opens a database file read-only, without migrating it: for looking at
     /// a damaged file (`db check`, `db export`) without changing it.
-    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StorageError> {
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
         let unopenable = |e: &dyn std::fmt::Display| unopenable(path, e);
         if !path.exists() {
@@ -163,7 +163,7 @@ impl SqliteStore {
     }
 
     /// A private in-memory database (nothing survives the process).
-    pub fn open_in_memory() -> Result<Self, StorageError> {
+    pub fn open_in_memory() -> Result<Self, StoreError> {
         let mut conn = configure(Connection::open_in_memory()?, false)?;
         migrate(&mut conn)?;
         Ok(Self::new(conn, None))
@@ -196,7 +196,7 @@ impl SqliteStore {
     }
 
     /// Passes a result through, noting damage on the way.
-    fn watch<T>(&self, r: Result<T, StorageError>) -> Result<T, StorageError> {
+    fn watch<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
         if let Err(e) = &r {
             if e.is_damage() {
                 self.damaged(&e.to_string());
@@ -211,21 +211,21 @@ impl SqliteStore {
     }
 
     /// How many migrations the database has applied.
-    pub fn schema_version(&self) -> Result<i64, StorageError> {
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self
             .lock()
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     /// The journal mode in effect ("wal" for files).
-    pub fn journal_mode(&self) -> Result<String, StorageError> {
+    pub fn journal_mode(&self) -> Result<String, StoreError> {
         Ok(self
             .lock()
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
     }
 
     /// The `synchronous` level in effect (2 = FULL).
-    pub fn synchronous(&self) -> Result<i64, StorageError> {
+    pub fn synchronous(&self) -> Result<i64, StoreError> {
         Ok(self
             .lock()
             .query_row("PRAGMA synchronous", [], |r| r.get(0))?)
@@ -239,18 +239,18 @@ impl SqliteStore {
 
     fn write<T>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.lock();
         self.watch(self.ensure_file(&mut conn))?;
         // IMMEDIATE takes the write lock up front, so read-then-write cannot
         // fail with SQLITE_BUSY halfway (busy_timeout does not cover that).
         let tx = self.watch(
             conn.transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(StorageError::from),
+                .map_err(StoreError::from),
         )?;
         let out = self.watch(f(&tx))?;
-        self.watch(tx.commit().map_err(StorageError::from))?;
+        self.watch(tx.commit().map_err(StoreError::from))?;
         // Deleted between the check and the commit: the write went to the
         // old file, which ensure_file copies back.
         self.watch(self.ensure_file(&mut conn))?;
@@ -261,7 +261,7 @@ impl SqliteStore {
     /// Deleted: the open connection still has every row, so it writes them
     /// back to the path and carries on there. Replaced by another file:
     /// refuse to write (restarting picks the new file up).
-    fn ensure_file(&self, conn: &mut Connection) -> Result<(), StorageError> {
+    fn ensure_file(&self, conn: &mut Connection) -> Result<(), StoreError> {
         let Some(path) = self.path.as_deref() else {
             return Ok(());
         };
@@ -272,13 +272,13 @@ impl SqliteStore {
         match FileId::of(path) {
             Ok(Some(now)) if now == opened => Ok(()),
             Ok(None) => Ok(()),
-            Ok(Some(_)) => Err(StorageError::Replaced {
+            Ok(Some(_)) => Err(StoreError::Replaced {
                 path: path.display().to_string(),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 error!(path = %path.display(),
                     "the tip database file was deleted while the bot was running; writing the bot's copy back");
-                let restored = restore(conn, path).map_err(|reason| StorageError::Deleted {
+                let restored = restore(conn, path).map_err(|reason| StoreError::Deleted {
                     path: path.display().to_string(),
                     reason,
                 })?;
@@ -286,7 +286,7 @@ impl SqliteStore {
                 warn!(path = %path.display(), "tip database restored from the running bot's copy");
                 Ok(())
             }
-            Err(e) => Err(StorageError::Deleted {
+            Err(e) => Err(StoreError::Deleted {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             }),
@@ -294,7 +294,7 @@ impl SqliteStore {
     }
 
     /// `PRAGMA integrity_check` plus a full read of every settings row.
-    pub fn check(&self) -> Result<CheckReport, StorageError> {
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
         let conn = self.lock();
         let problems = damage_report(&conn, "integrity_check", usize::MAX);
         let schema_version = conn
@@ -324,7 +324,7 @@ impl SqliteStore {
         &self,
         rows: &[ExportedSettings],
         now: DateTime<Utc>,
-    ) -> Result<usize, StorageError> {
+    ) -> Result<usize, StoreError> {
         for row in rows {
             let settings = row.to_settings()?;
             let guild = settings.guild;
@@ -351,8 +351,8 @@ impl SqliteStore {
     }
 }
 
-fn unopenable(path: &Path, e: &dyn std::fmt::Display) -> StorageError {
-    StorageError::Unopenable {
+fn unopenable(path: &Path, e: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Unopenable {
         path: path.display().to_string(),
         reason: e.to_string(),
     }
@@ -425,7 +425,7 @@ fn scan_settings(
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             match RawSettings::from_row(row)
-                .map_err(StorageError::from)
+                .map_err(StoreError::from)
                 .and_then(RawSettings::parse)
             {
                 Ok(s) => {
@@ -504,13 +504,13 @@ fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result
     }
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     // A read-only handle only checks the version.
     if conn.is_readonly(rusqlite::DatabaseName::Main)? {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let supported = MIGRATIONS.len() as i64;
         if version > supported {
-            return Err(StorageError::SchemaTooNew {
+            return Err(StoreError::SchemaTooNew {
                 found: version,
                 supported,
             });
@@ -522,7 +522,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > supported {
-            return Err(StorageError::SchemaTooNew {
+            return Err(StoreError::SchemaTooNew {
                 found: version,
                 supported,
             });
@@ -597,7 +597,7 @@ impl RawSettings {
         })
     }
 
-    fn parse(self) -> Result<TipSettings, StorageError> {
+    fn parse(self) -> Result<TipSettings, StoreError> {
         let guild = from_db(self.guild);
         let row = RowCheck(guild);
         let bad = |what: &str| row.corrupt(what);
@@ -649,7 +649,7 @@ impl RawSettings {
     }
 }
 
-fn read_settings(conn: &Connection, guild: GuildId) -> Result<Option<TipSettings>, StorageError> {
+fn read_settings(conn: &Connection, guild: GuildId) -> Result<Option<TipSettings>, StoreError> {
     let sql = format!("{SETTINGS_SELECT} WHERE s.guild_id = ?1");
     conn.query_row(&sql, [to_db(guild.0)], RawSettings::from_row)
         .optional()?
@@ -688,7 +688,7 @@ impl RawAttempt {
         })
     }
 
-    fn parse(self) -> Result<Attempt, StorageError> {
+    fn parse(self) -> Result<Attempt, StoreError> {
         let guild = from_db(self.guild);
         let row = RowCheck(guild);
         let bad = |what: &str| row.corrupt(what);
@@ -716,7 +716,7 @@ fn read_attempt(
     conn: &Connection,
     guild: GuildId,
     date: NaiveDate,
-) -> Result<Option<Attempt>, StorageError> {
+) -> Result<Option<Attempt>, StoreError> {
     conn.query_row(
         ATTEMPT_SELECT,
         params![to_db(guild.0), date_str(date)],
@@ -727,7 +727,7 @@ fn read_attempt(
     .transpose()
 }
 
-fn read_rotation(conn: &Connection, guild: GuildId) -> Result<Option<RotationState>, StorageError> {
+fn read_rotation(conn: &Connection, guild: GuildId) -> Result<Option<RotationState>, StoreError> {
     let row = conn
         .query_row(
             "SELECT seed, cycle, tip_order, position, last_tip FROM tip_rotation WHERE guild_id = ?1",
@@ -762,11 +762,7 @@ fn read_rotation(conn: &Connection, guild: GuildId) -> Result<Option<RotationSta
     Ok(Some(state))
 }
 
-fn write_rotation(
-    conn: &Connection,
-    guild: GuildId,
-    r: &RotationState,
-) -> Result<(), StorageError> {
+fn write_rotation(conn: &Connection, guild: GuildId, r: &RotationState) -> Result<(), StoreError> {
     let order = r
         .order
         .iter()
@@ -792,13 +788,9 @@ fn write_rotation(
 }
 
 /// Advances the stored rotation inside the caller's transaction.
-fn advance_rotation(
-    conn: &Connection,
-    guild: GuildId,
-    n_tips: usize,
-) -> Result<usize, StorageError> {
+fn advance_rotation(conn: &Connection, guild: GuildId, n_tips: usize) -> Result<usize, StoreError> {
     let mut r = read_rotation(conn, guild)?.unwrap_or_else(|| RotationState::for_guild(guild.0));
-    let tip = r.next(n_tips).ok_or(StorageError::NoTips)?;
+    let tip = r.next(n_tips).ok_or(StoreError::NoTips)?;
     write_rotation(conn, guild, &r)?;
     Ok(tip)
 }
@@ -809,7 +801,7 @@ impl TipStore for SqliteStore {
         guild: GuildId,
         schedule: &Schedule,
         now: DateTime<Utc>,
-    ) -> Result<TipSettings, StorageError> {
+    ) -> Result<TipSettings, StoreError> {
         let saved = self.write(|tx| {
             tx.execute(
                 "INSERT INTO tip_settings (guild_id, channel_id, local_time, timezone, enabled,
@@ -827,7 +819,7 @@ impl TipStore for SqliteStore {
                     ms(now),
                 ],
             )?;
-            read_settings(tx, guild)?.ok_or(StorageError::Corrupt {
+            read_settings(tx, guild)?.ok_or(StoreError::Corrupt {
                 guild: guild.0,
                 what: "settings vanished after insert".into(),
             })
@@ -842,7 +834,7 @@ impl TipStore for SqliteStore {
         guild: GuildId,
         enabled: bool,
         now: DateTime<Utc>,
-    ) -> Result<Option<TipSettings>, StorageError> {
+    ) -> Result<Option<TipSettings>, StoreError> {
         self.write(|tx| {
             let n = if enabled {
                 tx.execute(
@@ -867,12 +859,7 @@ impl TipStore for SqliteStore {
         })
     }
 
-    fn pause(
-        &self,
-        guild: GuildId,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StorageError> {
+    fn pause(&self, guild: GuildId, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE tip_settings SET paused_reason = ?2, paused_at = ?3, updated_at = ?3
@@ -883,7 +870,7 @@ impl TipStore for SqliteStore {
         })
     }
 
-    fn unpause(&self, guild: GuildId) -> Result<bool, StorageError> {
+    fn unpause(&self, guild: GuildId) -> Result<bool, StoreError> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE tip_settings SET paused_reason = NULL, paused_at = NULL
@@ -894,11 +881,11 @@ impl TipStore for SqliteStore {
         })
     }
 
-    fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StorageError> {
+    fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError> {
         self.watch(read_settings(&self.lock(), guild))
     }
 
-    fn all_active(&self) -> Result<ActiveSettings, StorageError> {
+    fn all_active(&self) -> Result<ActiveSettings, StoreError> {
         let (settings, skipped) = scan_settings(&self.lock(), TipSettings::is_active);
         if skipped > 0 {
             self.damaged(&format!(
@@ -915,7 +902,7 @@ impl TipStore for SqliteStore {
             .clone()
     }
 
-    fn begin_attempt(&self, req: &AttemptRequest) -> Result<Attempt, StorageError> {
+    fn begin_attempt(&self, req: &AttemptRequest) -> Result<Attempt, StoreError> {
         let (g, date) = (req.guild, req.date);
         self.write(|tx| {
             if let Some(existing) = read_attempt(tx, g, date)? {
@@ -963,7 +950,7 @@ impl TipStore for SqliteStore {
                     ],
                 )?;
             }
-            read_attempt(tx, g, date)?.ok_or(StorageError::NoAttempt { guild: g.0, date })
+            read_attempt(tx, g, date)?.ok_or(StoreError::NoAttempt { guild: g.0, date })
         })
     }
 
@@ -972,7 +959,7 @@ impl TipStore for SqliteStore {
         guild: GuildId,
         date: NaiveDate,
         at: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<(), StoreError> {
         // The attempt row is what stops a second post that day; it is
         // committed on its own, so damage elsewhere in the file (the
         // settings row's page) cannot undo it and cause a resend.
@@ -983,7 +970,7 @@ impl TipStore for SqliteStore {
                 params![to_db(guild.0), date_str(date), ms(at)],
             )?;
             if n == 0 {
-                return Err(StorageError::NoAttempt {
+                return Err(StoreError::NoAttempt {
                     guild: guild.0,
                     date,
                 });
@@ -1010,7 +997,7 @@ impl TipStore for SqliteStore {
         date: NaiveDate,
         reason: &str,
         _at: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<(), StoreError> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE tip_attempts SET status = 'failed', error = ?3
@@ -1018,7 +1005,7 @@ impl TipStore for SqliteStore {
                 params![to_db(guild.0), date_str(date), reason],
             )?;
             if n == 0 && read_attempt(tx, guild, date)?.is_none() {
-                return Err(StorageError::NoAttempt {
+                return Err(StoreError::NoAttempt {
                     guild: guild.0,
                     date,
                 });
@@ -1027,19 +1014,19 @@ impl TipStore for SqliteStore {
         })
     }
 
-    fn attempt(&self, guild: GuildId, date: NaiveDate) -> Result<Option<Attempt>, StorageError> {
+    fn attempt(&self, guild: GuildId, date: NaiveDate) -> Result<Option<Attempt>, StoreError> {
         self.watch(read_attempt(&self.lock(), guild, date))
     }
 
-    fn next_tip(&self, guild: GuildId, n_tips: usize) -> Result<usize, StorageError> {
+    fn next_tip(&self, guild: GuildId, n_tips: usize) -> Result<usize, StoreError> {
         self.write(|tx| advance_rotation(tx, guild, n_tips))
     }
 
-    fn rotation(&self, guild: GuildId) -> Result<Option<RotationState>, StorageError> {
+    fn rotation(&self, guild: GuildId) -> Result<Option<RotationState>, StoreError> {
         self.watch(read_rotation(&self.lock(), guild))
     }
 
-    fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StorageError> {
+    fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StoreError> {
         self.write(|tx| {
             Ok(tx.execute(
                 "DELETE FROM tip_attempts WHERE local_date < ?1",
@@ -1053,18 +1040,18 @@ impl TipStore for SqliteStore {
 struct RowCheck(u64);
 
 impl RowCheck {
-    fn corrupt(&self, what: &str) -> StorageError {
-        StorageError::Corrupt {
+    fn corrupt(&self, what: &str) -> StoreError {
+        StoreError::Corrupt {
             guild: self.0,
             what: what.to_owned(),
         }
     }
 
-    fn instant(&self, millis: i64, what: &str) -> Result<DateTime<Utc>, StorageError> {
+    fn instant(&self, millis: i64, what: &str) -> Result<DateTime<Utc>, StoreError> {
         DateTime::from_timestamp_millis(millis).ok_or_else(|| self.corrupt(what))
     }
 
-    fn date(&self, s: &str, what: &str) -> Result<NaiveDate, StorageError> {
+    fn date(&self, s: &str, what: &str) -> Result<NaiveDate, StoreError> {
         NaiveDate::parse_from_str(s, DATE_FMT).map_err(|_| self.corrupt(&format!("{what} {s:?}")))
     }
 }
@@ -1141,10 +1128,7 @@ mod tests {
     #[test]
     fn next_tip_without_tips_is_an_error() {
         let s = SqliteStore::open_in_memory().unwrap();
-        assert!(matches!(
-            s.next_tip(GuildId(1), 0),
-            Err(StorageError::NoTips)
-        ));
+        assert!(matches!(s.next_tip(GuildId(1), 0), Err(StoreError::NoTips)));
     }
 
     #[test]
@@ -1202,11 +1186,11 @@ mod tests {
         let s = SqliteStore::open_in_memory().unwrap();
         assert!(matches!(
             s.mark_posted(GuildId(3), day(), now()),
-            Err(StorageError::NoAttempt { .. })
+            Err(StoreError::NoAttempt { .. })
         ));
         assert!(matches!(
             s.mark_failed(GuildId(3), day(), "x", now()),
-            Err(StorageError::NoAttempt { .. })
+            Err(StoreError::NoAttempt { .. })
         ));
     }
 
@@ -1278,7 +1262,7 @@ mod tests {
         assert!(s.problem().is_some());
         assert!(matches!(
             s.get(GuildId(1)),
-            Err(StorageError::Corrupt { guild: 1, .. })
+            Err(StoreError::Corrupt { guild: 1, .. })
         ));
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::StorageError;
+use crate::tips::StoreError;
 
 /// Used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/massage-bot.db";
@@ -20,8 +20,8 @@ impl DatabaseUrl {
     /// Accepts `sqlite://PATH` (`sqlite:///abs/path` for an absolute path),
     /// `sqlite:PATH` and `sqlite::memory:`. The sqlx-style `?mode=rwc` is
     /// accepted and ignored (we always create); other parameters are rejected.
-    pub fn parse(url: &str) -> Result<Self, StorageError> {
-        let invalid = |reason: &str| StorageError::InvalidUrl {
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        let invalid = |reason: &str| StoreError::InvalidUrl {
             url: url.to_owned(),
             reason: reason.to_owned(),
         };

@@ -4,10 +4,12 @@
 //! Nothing here renders Discord messages: the scheduler hands a [`TipPost`]
 //! to a [`TipPoster`] (implemented on Discord by the bot, by a fake in tests).
 
+pub mod admin;
 pub mod clock;
 pub mod rotation;
 pub mod schedule;
 pub mod scheduler;
+pub mod store;
 pub mod timezones;
 
 use std::future::Future;
@@ -15,12 +17,15 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-use crate::storage::{ChannelId, GuildId};
-
+pub use admin::{TipsAdmin, TipsStatus};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use rotation::{tip_for_date, RotationState};
 pub use schedule::{next_post, plan, NextPost, Plan};
 pub use scheduler::{PostNowError, PostNowOutcome, Scheduler, SchedulerConfig, SchedulerHandle};
+pub use store::{
+    nonce_for, ActiveSettings, Attempt, AttemptRequest, AttemptStatus, AttemptSummary, ChannelId,
+    GuildId, LastPost, Pause, Schedule, StoreError, TipSettings, TipStore,
+};
 pub use timezones::{format_time, parse_time, parse_tz, search as search_timezones};
 
 /// One tip to post. Send it with `nonce` and `enforce_nonce`, so that a

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::storage::{AttemptStatus, TipSettings};
+use crate::tips::{AttemptStatus, TipSettings};
 
 /// Longest stretch of non-existent local time we step over (Samoa skipped
 /// a whole day in 2011).
@@ -162,9 +162,7 @@ pub fn next_post(s: &TipSettings, now: DateTime<Utc>) -> Option<NextPost> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{
-        AttemptSummary, ChannelId, GuildId, LastPost, Pause, Schedule, TipSettings,
-    };
+    use crate::tips::{AttemptSummary, ChannelId, GuildId, LastPost, Pause, Schedule, TipSettings};
     use chrono::Timelike;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -21,8 +21,8 @@ use tracing::{debug, error, info, warn};
 use super::clock::Clock;
 use super::schedule::{day_start, local_date, plan, Plan};
 use super::{PostError, TipPost, TipPoster};
-use crate::storage::{
-    Attempt, AttemptRequest, AttemptStatus, GuildId, StorageError, TipSettings, TipStore,
+use crate::tips::{
+    Attempt, AttemptRequest, AttemptStatus, GuildId, StoreError, TipSettings, TipStore,
 };
 
 /// Tuning knobs; the defaults suit Discord.
@@ -104,7 +104,7 @@ pub enum PostNowError {
     #[error("post failed: {0}")]
     Failed(String),
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(#[from] StoreError),
     #[error("the tip scheduler is not running")]
     Stopped,
 }
@@ -484,7 +484,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     /// the store; servers known from an earlier read are then kept (each post
     /// re-reads its server first, so a stale entry sends nothing wrong), and
     /// the read is tried again after `store_retry`.
-    fn reload(&mut self, now: DateTime<Utc>) -> Result<(), StorageError> {
+    fn reload(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let all = self.store.all_active()?;
         let mut old = std::mem::take(&mut self.guilds);
         for settings in all.settings {
@@ -516,7 +516,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     }
 
     /// Re-reads one server after a change, so planning sees the new state.
-    fn refresh(&mut self, guild: GuildId) -> Result<(), StorageError> {
+    fn refresh(&mut self, guild: GuildId) -> Result<(), StoreError> {
         match self.store.get(guild)? {
             Some(settings) if settings.is_active() => {
                 let retry = self.guilds.remove(&guild).and_then(|g| g.retry);

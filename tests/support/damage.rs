@@ -47,7 +47,8 @@ pub fn fill(
     tz: chrono_tz::Tz,
     now: chrono::DateTime<chrono::Utc>,
 ) {
-    use massage_bot::storage::{ChannelId, GuildId, Schedule, SqliteStore, TipStore};
+    use massage_bot::storage::SqliteStore;
+    use massage_bot::tips::{ChannelId, GuildId, Schedule, TipStore};
     let store = SqliteStore::open(path).expect("open the database");
     for (i, guild) in guilds.into_iter().enumerate() {
         let schedule = Schedule {
