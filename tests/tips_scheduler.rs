@@ -1101,3 +1101,58 @@ async fn tips_admin_sets_shows_and_turns_off() {
     w.go(&p, utc(2026, 6, 2, 9, 1)).await;
     assert_eq!(w.poster.posted_for(g.0).len(), 1, "nothing after off");
 }
+
+/// A `/tips set` reads the one server it changed, not every server: with
+/// 2,000 servers and 50 changes the settings are read in full only once (at
+/// start), and each changed server posts at its new time.
+#[tokio::test]
+async fn a_setting_change_reads_one_server_not_all() {
+    use massage_bot::tips::TipsAdmin;
+    let w = World::new(utc(2026, 6, 1, 5, 0));
+    let guilds: Vec<u64> = (0..2_000).map(|g| 30_000 + g).collect();
+    damage::fill(
+        &w.path,
+        guilds.iter().copied(),
+        hm(9, 0),
+        BERLIN,
+        w.clock.now(),
+    );
+    let store = Arc::new(CountingStore {
+        inner: w.store(),
+        reads: AtomicUsize::new(0),
+    });
+    let (handle, stop, task) = w.spawn_on(Arc::clone(&store), World::config());
+    handle.settled().await;
+    assert_eq!(store.reads.load(Ordering::SeqCst), 1, "the start-up read");
+
+    let dyn_store: Arc<dyn TipStore> = store.clone();
+    let admin = TipsAdmin::new(dyn_store, handle.clone(), Arc::clone(&w.clock));
+    let changed: Vec<u64> = guilds.iter().copied().step_by(40).collect();
+    for &g in &changed {
+        let schedule = Schedule {
+            channel: ChannelId(g + 1_000_000),
+            time: hm(6, 30),
+            tz: chrono_tz::UTC,
+        };
+        admin.set(GuildId(g), &schedule).unwrap();
+    }
+    handle.settled().await;
+    assert_eq!(changed.len(), 50);
+    assert_eq!(
+        store.reads.load(Ordering::SeqCst),
+        1,
+        "no full read after a change"
+    );
+
+    // 06:31 UTC: only the changed servers are due (the rest at 09:00 Berlin).
+    w.clock.set(utc(2026, 6, 1, 6, 31));
+    handle.settled().await;
+    let mut posted: Vec<u64> = w.poster.posted().iter().map(|c| c.post.guild.0).collect();
+    posted.sort_unstable();
+    assert_eq!(
+        posted, changed,
+        "each changed server posted once at its new time"
+    );
+    let _ = stop.send(true);
+    let _ = task.await;
+}

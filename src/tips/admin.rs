@@ -37,7 +37,7 @@ impl<C: Clock> TipsAdmin<C> {
     pub fn set(&self, guild: GuildId, schedule: &Schedule) -> Result<TipsStatus, StoreError> {
         let now = self.clock.now();
         let settings = self.store.put_settings(guild, schedule, now)?;
-        self.scheduler.notify();
+        self.scheduler.changed(guild);
         Ok(self.status(settings))
     }
 
@@ -45,7 +45,7 @@ impl<C: Clock> TipsAdmin<C> {
     pub fn off(&self, guild: GuildId) -> Result<bool, StoreError> {
         let changed = self.store.set_enabled(guild, false, self.clock.now())?;
         if changed.is_some() {
-            self.scheduler.notify();
+            self.scheduler.changed(guild);
         }
         Ok(changed.is_some())
     }

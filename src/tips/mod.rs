@@ -5,6 +5,7 @@
 //! to a [`TipPoster`] (implemented on Discord by the bot, by a fake in tests).
 
 pub mod admin;
+mod agenda;
 pub mod clock;
 pub mod rotation;
 pub mod schedule;

@@ -8,7 +8,7 @@
 //! Retries are scheduled, never slept inline, so one failing server cannot
 //! hold up the others.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
+use super::agenda::{held, Agenda, Retry};
 use super::clock::Clock;
 use super::schedule::{day_start, local_date, plan, Plan};
 use super::{PostError, TipPost, TipPoster};
@@ -111,6 +112,8 @@ pub enum PostNowError {
 
 enum Command {
     Reload,
+    /// One server's settings changed: read that one row, not all of them.
+    Changed(GuildId),
     PostNow {
         guild: GuildId,
         reply: oneshot::Sender<Result<PostNowOutcome, PostNowError>>,
@@ -159,11 +162,20 @@ impl SchedulerHandle {
         true
     }
 
-    /// Tells the scheduler that settings changed in the store (call after
-    /// every `/tips set`, `/tips off`, pause or removal), so it re-plans.
+    /// Tells the scheduler that settings changed in the store in ways it
+    /// cannot know (a tool, an import), so it reads them all again.
     pub fn notify(&self) {
         if !self.send(Command::Reload) {
             debug!("tip scheduler not running; notify ignored");
+        }
+    }
+
+    /// Tells the scheduler that one server's settings changed (`/tips set`,
+    /// `/tips off`): it reads that server again, whatever the number of
+    /// servers.
+    pub fn changed(&self, guild: GuildId) {
+        if !self.send(Command::Changed(guild)) {
+            debug!("tip scheduler not running; change ignored");
         }
     }
 
@@ -207,19 +219,6 @@ impl SchedulerHandle {
     }
 }
 
-/// A scheduled retry (or a hold after a storage error) for one server's day.
-#[derive(Debug, Clone, Copy)]
-struct Retry {
-    date: NaiveDate,
-    tries: u32,
-    at: DateTime<Utc>,
-}
-
-struct GuildState {
-    settings: TipSettings,
-    retry: Option<Retry>,
-}
-
 /// The daily tip scheduler. Create one per process, take a [`handle`],
 /// then spawn [`run`].
 ///
@@ -236,7 +235,7 @@ pub struct Scheduler<S: TipStore + ?Sized, P: TipPoster, C: Clock> {
     sent: Arc<AtomicU64>,
     status: watch::Sender<LoopStatus>,
     processed: u64,
-    guilds: HashMap<GuildId, GuildState>,
+    guilds: Agenda,
     dirty: bool,
     /// Read the settings again then (an earlier read skipped damaged rows).
     rescan_at: Option<DateTime<Utc>>,
@@ -308,7 +307,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             sent: Arc::new(AtomicU64::new(0)),
             status,
             processed: 0,
-            guilds: HashMap::new(),
+            guilds: Agenda::default(),
             dirty: true,
             rescan_at: None,
             incomplete_reads: 0,
@@ -373,7 +372,12 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             // server started either flies or changes state (no longer due,
             // held), so looping again cannot spin.
             let mut looked = false;
-            for guild in self.due(now) {
+            let room = self
+                .config
+                .max_in_flight
+                .max(1)
+                .saturating_sub(self.flights.len());
+            for guild in self.due(now, room) {
                 if self.flights.len() >= self.config.max_in_flight.max(1) {
                     break;
                 }
@@ -475,6 +479,12 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     async fn handle_command(&mut self, cmd: Command) {
         match cmd {
             Command::Reload => self.dirty = true,
+            Command::Changed(guild) => {
+                if let Err(e) = self.refresh(guild) {
+                    warn!(error = %e, %guild, "cannot read a changed server's tip settings; reading all");
+                    self.dirty = true;
+                }
+            }
             Command::PostNow { guild, reply } => self.post_now(guild, reply).await,
         }
         self.processed += 1;
@@ -486,14 +496,9 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     /// the read is tried again after `store_retry`.
     fn reload(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let all = self.store.all_active()?;
-        let mut old = std::mem::take(&mut self.guilds);
-        for settings in all.settings {
-            let retry = old.remove(&settings.guild).and_then(|g| g.retry);
-            self.guilds
-                .insert(settings.guild, GuildState { settings, retry });
-        }
+        let old = self.guilds.replace_all(all.settings, now);
         if all.skipped > 0 {
-            self.guilds.extend(old);
+            self.guilds.keep_missing(old, now);
             let wait = self
                 .config
                 .store_retry
@@ -519,8 +524,8 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     fn refresh(&mut self, guild: GuildId) -> Result<(), StoreError> {
         match self.store.get(guild)? {
             Some(settings) if settings.is_active() => {
-                let retry = self.guilds.remove(&guild).and_then(|g| g.retry);
-                self.guilds.insert(guild, GuildState { settings, retry });
+                let retry = self.guilds.get(&guild).and_then(|g| g.retry);
+                self.guilds.insert(guild, settings, retry, self.clock.now());
             }
             _ => {
                 self.guilds.remove(&guild);
@@ -546,25 +551,35 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         }
     }
 
-    /// Servers with a post due at `now` and not held back by a retry,
-    /// in slot order (so the longest-waiting go first).
-    fn due(&self, now: DateTime<Utc>) -> Vec<GuildId> {
-        if self.n_tips == 0 {
+    /// Up to `limit` servers with a post due at `now` and not held back by
+    /// a retry, in slot order (so the longest-waiting go first). Looks only
+    /// at the servers filed by `now`; one filed too early (its plan moved
+    /// on) is filed again under its new time.
+    fn due(&mut self, now: DateTime<Utc>, limit: usize) -> Vec<GuildId> {
+        if self.n_tips == 0 || limit == 0 {
             return Vec::new();
         }
-        let flying: std::collections::HashSet<GuildId> = self.flying.values().copied().collect();
-        let mut due: Vec<(DateTime<Utc>, GuildId)> = self
-            .guilds
-            .iter()
-            .filter(|(g, _)| !flying.contains(g))
-            .filter_map(|(&g, st)| match plan(&st.settings, now) {
-                Plan::Due { date, slot, .. } => {
-                    let held = st.retry.is_some_and(|r| r.date == date && r.at > now);
-                    (!held).then_some((slot, g))
-                }
-                _ => None,
-            })
-            .collect();
+        let flying: HashSet<GuildId> = self.flying.values().copied().collect();
+        let mut due = Vec::new();
+        let mut stale = Vec::new();
+        for g in self.guilds.filed_by(now) {
+            if due.len() >= limit {
+                break;
+            }
+            if flying.contains(&g) {
+                continue;
+            }
+            let Some(st) = self.guilds.get(&g) else {
+                continue;
+            };
+            match plan(&st.settings, now) {
+                Plan::Due { date, slot, .. } if !held(st.retry, date, now) => due.push((slot, g)),
+                _ => stale.push(g),
+            }
+        }
+        for g in stale {
+            self.guilds.update(g, now, |_, _| {});
+        }
         due.sort_unstable();
         due.into_iter().map(|(_, g)| g).collect()
     }
@@ -579,33 +594,21 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         if self.n_tips == 0 {
             return wake;
         }
-        let flying: std::collections::HashSet<GuildId> = self.flying.values().copied().collect();
+        let flying: HashSet<GuildId> = self.flying.values().copied().collect();
         // With no room for another post, a due server waits for a landing
         // (which wakes the loop), not for the clock.
         let full = self.flights.len() >= self.config.max_in_flight.max(1);
-        for (g, st) in &self.guilds {
-            if flying.contains(g) {
-                continue;
-            }
-            let at = match plan(&st.settings, now) {
-                Plan::Due { date, .. } => match st.retry {
-                    Some(r) if r.date == date && r.at > now => r.at,
-                    _ if full => continue,
-                    _ => now,
-                },
-                Plan::Wait { at, .. } => at,
-                Plan::Idle => continue,
-            };
-            wake = wake.min(at);
+        if let Some(at) = self.guilds.first(now, full, &flying) {
+            wake = wake.min(at.max(now));
         }
         wake
     }
 
     fn hold(&mut self, guild: GuildId, date: NaiveDate, at: DateTime<Utc>) {
-        if let Some(st) = self.guilds.get_mut(&guild) {
-            let tries = st.retry.filter(|r| r.date == date).map_or(0, |r| r.tries);
-            st.retry = Some(Retry { date, tries, at });
-        }
+        self.guilds.update(guild, self.clock.now(), |_, retry| {
+            let tries = retry.filter(|r| r.date == date).map_or(0, |r| r.tries);
+            *retry = Some(Retry { date, tries, at });
+        });
     }
 
     /// Starts one due server's post if it is still due.
@@ -630,9 +633,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             }
         };
         let plan_now = plan(&settings, now);
-        if let Some(st) = self.guilds.get_mut(&guild) {
-            st.settings = settings.clone();
-        }
+        self.guilds.update(guild, now, |s, _| *s = settings.clone());
         let Plan::Due { date, slot, resume } = plan_now else {
             return;
         };
@@ -805,7 +806,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             Sent::Gone { status, reason } => Err(PostNowError::Gone { status, reason }),
             Sent::Retrying { reason } => Err(PostNowError::Busy {
                 reason,
-                will_retry: self.guilds.contains_key(&guild),
+                will_retry: self.guilds.contains(&guild),
             }),
             Sent::GaveUp { reason } | Sent::Failed { reason } => Err(PostNowError::Failed(reason)),
         }
@@ -860,9 +861,9 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
                 let at = add(now, delay);
                 match day_start_after(date, settings) {
                     Some(deadline) if at < deadline => {
-                        if let Some(st) = self.guilds.get_mut(&guild) {
-                            st.retry = Some(Retry { date, tries, at });
-                        }
+                        self.guilds.update(guild, now, |_, retry| {
+                            *retry = Some(Retry { date, tries, at });
+                        });
                         debug!(guild = guild.0, %date, tries, retry_in = ?delay, "retry scheduled");
                         return Sent::Retrying { reason };
                     }
@@ -885,9 +886,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
                 Sent::Failed { reason }
             }
         };
-        if let Some(st) = self.guilds.get_mut(&guild) {
-            st.retry = None;
-        }
+        self.guilds.update(guild, now, |_, retry| *retry = None);
         if !stored || self.refresh(guild).is_err() {
             self.hold(guild, date, store_retry);
         }
@@ -957,11 +956,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     }
 }
 
-fn plan_of(
-    guilds: &HashMap<GuildId, GuildState>,
-    guild: GuildId,
-    now: DateTime<Utc>,
-) -> Option<Plan> {
+fn plan_of(guilds: &Agenda, guild: GuildId, now: DateTime<Utc>) -> Option<Plan> {
     guilds.get(&guild).map(|g| plan(&g.settings, now))
 }
 
