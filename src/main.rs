@@ -397,16 +397,7 @@ fn run(cli: Cli, knowledge_from_env: bool) -> Result<(), Failure> {
             let config = massage_bot::config::BotConfig::from_raw(args.into())
                 .map_err(|e| Failure::Invalid(format!("error: {e}")))?;
             let engine = load(knowledge)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
-            let result = runtime.block_on(massage_bot::discord::run(config, engine));
-            // A serenity task that never yields (it can spin after some
-            // gateway faults) must not keep the process alive.
-            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-            result?;
-            Ok(())
+            run_bot(massage_bot::discord::run(config, engine))
         }
         #[cfg(feature = "discord")]
         Command::Serve(args) => {
@@ -417,14 +408,7 @@ fn run(cli: Cli, knowledge_from_env: bool) -> Result<(), Failure> {
             let config = massage_bot::config::ServeConfig::from_raw(args.bot.into(), raw)
                 .map_err(|e| Failure::Invalid(format!("error: {e}")))?;
             let engine = load(knowledge)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
-            let result = runtime.block_on(massage_bot::discord::serve(config, engine));
-            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-            result?;
-            Ok(())
+            run_bot(massage_bot::discord::serve(config, engine))
         }
         #[cfg(feature = "discord")]
         Command::Register(args) => {
@@ -442,6 +426,24 @@ fn run(cli: Cli, knowledge_from_env: bool) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Runs the bot (`run` or `serve`) on a multi-threaded runtime until it
+/// stops.
+#[cfg(feature = "discord")]
+fn run_bot(
+    bot: impl std::future::Future<Output = Result<(), massage_bot::discord::DiscordError>>,
+) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(bot);
+    // A serenity task that never yields (it can spin after some gateway
+    // faults) must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result?;
+    Ok(())
 }
 
 /// How `ask` prints each answer.

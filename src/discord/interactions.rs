@@ -28,7 +28,7 @@ use crate::config::ServeConfig;
 use crate::engine::Engine;
 use crate::health::{self, Metrics};
 use crate::storage::SqliteStore;
-use crate::tips::{Clock, GuildId, Scheduler, SystemClock, TipStore, TipsAdmin};
+use crate::tips::{Clock, GuildId, SystemClock, TipStore};
 
 /// Discord waits 3 s for the response; past this, answer 500 rather than
 /// let it time out unseen (anything slow defers first, as `/tips` does).
@@ -86,18 +86,7 @@ pub async fn serve_with_clock<C: Clock>(
     handler.set_rest(Arc::clone(&rest));
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let scheduler = Scheduler::new(
-        Arc::clone(&store),
-        Arc::new(poster),
-        Arc::clone(&clock),
-        engine.knowledge().tips.len(),
-    );
-    handler.set_tips(TipsAdmin::new(
-        Arc::clone(&store),
-        scheduler.handle(),
-        Arc::clone(&clock),
-    ));
-    let scheduler_task = tokio::spawn(scheduler.run(stop_rx.clone()));
+    let scheduler_task = super::start_tips(&engine, store, poster, clock, &handler, &stop_rx);
     tokio::spawn(learn_who_we_are(
         Arc::clone(&http),
         Arc::clone(&handler),
@@ -120,18 +109,7 @@ pub async fn serve_with_clock<C: Clock>(
     let local = listener.local_addr().unwrap_or(addr);
     tracing::info!(addr = %local, "answering Discord interactions at POST /interactions");
 
-    let health_task = config.bot.health_addr.map(|addr| {
-        let mut stop = stop_rx.clone();
-        let metrics = Arc::clone(&metrics);
-        tokio::spawn(async move {
-            let stopped = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            if let Err(e) = health::serve(addr, metrics, stopped).await {
-                tracing::error!(error = %e, %addr, "health endpoint failed");
-            }
-        })
-    });
+    let health_task = super::spawn_health(config.bot.health_addr, &metrics, &stop_rx);
 
     let mut stopped = stop_rx.clone();
     let served = axum::serve(listener, app)

@@ -101,6 +101,45 @@ pub async fn register(config: &BotConfig) -> Result<usize, DiscordError> {
         .map_err(DiscordError::Register)
 }
 
+/// Starts the one tip scheduler of the process and hands `/tips` its
+/// service; shared by `run` and `serve`.
+fn start_tips<C: Clock>(
+    engine: &Engine,
+    store: Arc<dyn TipStore>,
+    poster: poster::DiscordPoster,
+    clock: Arc<C>,
+    handler: &handler::Handler<C>,
+    stop: &watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let scheduler = Scheduler::new(
+        Arc::clone(&store),
+        Arc::new(poster),
+        Arc::clone(&clock),
+        engine.knowledge().tips.len(),
+    );
+    handler.set_tips(TipsAdmin::new(store, scheduler.handle(), clock));
+    tokio::spawn(scheduler.run(stop.clone()))
+}
+
+/// `/healthz` and `/metrics` on an address of their own, until the stop.
+fn spawn_health(
+    addr: Option<std::net::SocketAddr>,
+    metrics: &Arc<Metrics>,
+    stop: &watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let addr = addr?;
+    let mut stop = stop.clone();
+    let metrics = Arc::clone(metrics);
+    Some(tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = health::serve(addr, metrics, stopped).await {
+            tracing::error!(error = %e, %addr, "health endpoint failed");
+        }
+    }))
+}
+
 /// The REST client for Discord: the bot token, replies that can ping no
 /// one, and the proxy when one is set.
 fn http_client(config: &BotConfig) -> serenity::http::Http {
@@ -176,33 +215,10 @@ pub async fn run_with_clock<C: Clock>(
     poster.set_rest(Arc::clone(&rest));
     handler.set_rest(Arc::clone(&rest));
 
-    // One scheduler per process, started here and not from READY, which
-    // fires again after every reconnect.
-    let scheduler = Scheduler::new(
-        Arc::clone(&store),
-        Arc::new(poster),
-        Arc::clone(&clock),
-        engine.knowledge().tips.len(),
-    );
-    handler.set_tips(TipsAdmin::new(
-        Arc::clone(&store),
-        scheduler.handle(),
-        Arc::clone(&clock),
-    ));
-    let scheduler_task = tokio::spawn(scheduler.run(stop_rx.clone()));
-
-    let health_task = config.health_addr.map(|addr| {
-        let mut stop = stop_rx.clone();
-        let metrics = Arc::clone(&metrics);
-        tokio::spawn(async move {
-            let stopped = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            if let Err(e) = health::serve(addr, metrics, stopped).await {
-                tracing::error!(error = %e, %addr, "health endpoint failed");
-            }
-        })
-    });
+    // Started here and not from READY, which fires again after every
+    // reconnect.
+    let scheduler_task = start_tips(&engine, store, poster, clock, &handler, &stop_rx);
+    let health_task = spawn_health(config.health_addr, &metrics, &stop_rx);
 
     let shard_manager = Arc::clone(&client.shard_manager);
     let mut stop_for_shards = stop_rx.clone();
