@@ -86,6 +86,7 @@ pub struct RawBotConfig {
     pub database_url: Option<String>,
     pub health_addr: Option<String>,
     pub gateway_give_up_secs: Option<String>,
+    pub rate_limit: Option<String>,
 }
 
 /// `serve`'s own settings as given, besides [`RawBotConfig`].
@@ -157,6 +158,8 @@ pub struct BotConfig {
     pub health_addr: Option<SocketAddr>,
     /// How long the gateway may stay unreachable before the bot stops.
     pub gateway_give_up: Duration,
+    /// Requests per second the bot starts itself (daily tips).
+    pub rate_limit: u32,
 }
 
 /// Long enough to ride out a Discord incident or a network blip, short
@@ -211,9 +214,22 @@ impl BotConfig {
             })
             .transpose()?
             .unwrap_or(DEFAULT_GATEWAY_GIVE_UP);
+        let rate_limit = given(raw.rate_limit)
+            .map(|v| {
+                v.parse::<u32>()
+                    .ok()
+                    .filter(|r| (1..=50).contains(r))
+                    .ok_or(ConfigError::Invalid {
+                        name: "DISCORD_RATE_LIMIT",
+                        why: format!("`{v}` is not a number of requests per second from 1 to 50 (Discord's global limit)"),
+                    })
+            })
+            .transpose()?
+            .unwrap_or(crate::tips::DEFAULT_RATE_LIMIT);
         Ok(BotConfig {
             token,
             gateway_give_up,
+            rate_limit,
             dev_guild_id,
             proxy_url,
             database_url: given(raw.database_url)
@@ -298,6 +314,24 @@ mod tests {
         for bad in ["0", "-5", "1.5", "ten"] {
             let e = secs(bad).expect_err(bad).to_string();
             assert!(e.contains("GATEWAY_GIVE_UP_SECS"), "{e}");
+        }
+    }
+
+    #[test]
+    fn rate_limit() {
+        let rate = |v: &str| {
+            BotConfig::from_raw(RawBotConfig {
+                token: Some("MTA.abcdefghijklmnopqrstuvwxyz.0123456789".to_owned()),
+                rate_limit: Some(v.to_owned()),
+                ..RawBotConfig::default()
+            })
+            .map(|c| c.rate_limit)
+        };
+        assert_eq!(rate("").ok(), Some(crate::tips::DEFAULT_RATE_LIMIT));
+        assert_eq!(rate("20").ok(), Some(20));
+        for bad in ["0", "51", "fast"] {
+            let e = rate(bad).expect_err(bad).to_string();
+            assert!(e.contains("DISCORD_RATE_LIMIT") && e.contains("50"), "{e}");
         }
     }
 

@@ -59,6 +59,10 @@ struct RunArgs {
     /// the gateway has been unreachable this long, in seconds.
     #[arg(long, env = "GATEWAY_GIVE_UP_SECS", value_name = "SECONDS")]
     gateway_give_up_secs: Option<String>,
+    /// Daily tips started per second at most (1-50, default 45: Discord
+    /// allows 50 requests a second per bot).
+    #[arg(long, env = "DISCORD_RATE_LIMIT", value_name = "PER_SECOND")]
+    rate_limit: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -84,6 +88,7 @@ impl From<RunArgs> for massage_bot::config::RawBotConfig {
             database_url: a.database_url,
             health_addr: a.health_addr,
             gateway_give_up_secs: a.gateway_give_up_secs,
+            rate_limit: a.rate_limit,
         }
     }
 }

@@ -143,6 +143,7 @@ impl Env {
             database_url: self.database_url(),
             health_addr: None,
             gateway_give_up: massage_bot::config::DEFAULT_GATEWAY_GIVE_UP,
+            rate_limit: massage_bot::tips::DEFAULT_RATE_LIMIT,
         };
         let from = self.fake.requests().len();
         let (stop, stopped) = oneshot::channel::<()>();

@@ -86,7 +86,15 @@ pub async fn serve_with_clock<C: Clock>(
     handler.set_rest(Arc::clone(&rest));
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let scheduler_task = super::start_tips(&engine, store, poster, clock, &handler, &stop_rx);
+    let scheduler_task = super::start_tips(
+        &config.bot,
+        &engine,
+        store,
+        poster,
+        clock,
+        &handler,
+        &stop_rx,
+    );
     tokio::spawn(learn_who_we_are(
         Arc::clone(&http),
         Arc::clone(&handler),

@@ -30,7 +30,9 @@ use crate::config::BotConfig;
 use crate::engine::Engine;
 use crate::health::{self, Metrics};
 use crate::storage::SqliteStore;
-use crate::tips::{Clock, Scheduler, StoreError, SystemClock, TipStore, TipsAdmin};
+use crate::tips::{
+    Clock, Scheduler, SchedulerConfig, StoreError, SystemClock, TipStore, TipsAdmin,
+};
 
 pub use commands::all as command_definitions;
 pub use interactions::{serve, serve_with_clock};
@@ -104,6 +106,7 @@ pub async fn register(config: &BotConfig) -> Result<usize, DiscordError> {
 /// Starts the one tip scheduler of the process and hands `/tips` its
 /// service; shared by `run` and `serve`.
 fn start_tips<C: Clock>(
+    config: &BotConfig,
     engine: &Engine,
     store: Arc<dyn TipStore>,
     poster: poster::DiscordPoster,
@@ -116,7 +119,8 @@ fn start_tips<C: Clock>(
         Arc::new(poster),
         Arc::clone(&clock),
         engine.knowledge().tips.len(),
-    );
+    )
+    .with_config(SchedulerConfig::for_rate(config.rate_limit));
     handler.set_tips(TipsAdmin::new(store, scheduler.handle(), clock));
     tokio::spawn(scheduler.run(stop.clone()))
 }
@@ -217,7 +221,7 @@ pub async fn run_with_clock<C: Clock>(
 
     // Started here and not from READY, which fires again after every
     // reconnect.
-    let scheduler_task = start_tips(&engine, store, poster, clock, &handler, &stop_rx);
+    let scheduler_task = start_tips(&config, &engine, store, poster, clock, &handler, &stop_rx);
     let health_task = spawn_health(config.health_addr, &metrics, &stop_rx);
 
     let shard_manager = Arc::clone(&client.shard_manager);

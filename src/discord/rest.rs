@@ -40,6 +40,47 @@ pub enum RestError {
     Other(String),
 }
 
+/// Discord bans an IP for an hour after 10,000 rejected requests (401, 403,
+/// 429) in 10 minutes. The bot stops its own requests long before: after
+/// this many in the window, for [`INVALID_PAUSE`].
+const INVALID_LIMIT: usize = 1_000;
+const INVALID_WINDOW: Duration = Duration::from_secs(600);
+const INVALID_PAUSE: Duration = Duration::from_secs(600);
+
+/// Counts rejected requests and, when they climb, stops new ones for a
+/// while: a revoked token or a lost permission in many servers must not
+/// get the bot's IP banned.
+#[derive(Debug, Default)]
+struct Breaker {
+    rejected: std::collections::VecDeque<Instant>,
+    open_until: Option<Instant>,
+}
+
+impl Breaker {
+    /// Records a rejected request; `true` when that opens the breaker.
+    fn reject(&mut self, now: Instant) -> bool {
+        while self
+            .rejected
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= INVALID_WINDOW)
+        {
+            self.rejected.pop_front();
+        }
+        self.rejected.push_back(now);
+        if self.rejected.len() >= INVALID_LIMIT && self.open(now).is_none() {
+            self.open_until = Some(now + INVALID_PAUSE);
+            self.rejected.clear();
+            return true;
+        }
+        false
+    }
+
+    /// How long requests stay stopped, if they are.
+    fn open(&self, now: Instant) -> Option<Duration> {
+        self.open_until.filter(|t| *t > now).map(|t| t - now)
+    }
+}
+
 /// When each exhausted bucket (and the global limit) refills.
 #[derive(Debug, Default)]
 struct Limits {
@@ -53,6 +94,7 @@ pub struct Rest {
     token: String,
     proxy: Option<String>,
     limits: Mutex<Limits>,
+    breaker: Mutex<Breaker>,
 }
 
 impl std::fmt::Debug for Rest {
@@ -75,6 +117,7 @@ impl Rest {
             token: http.token().to_owned(),
             proxy: http.proxy.clone(),
             limits: Mutex::new(Limits::default()),
+            breaker: Mutex::new(Breaker::default()),
         }
     }
 
@@ -107,6 +150,17 @@ impl Rest {
     /// global limit when that is short, and records what the answer says
     /// about both.
     pub async fn send(&self, req: Request<'_>, bucket: String) -> Result<Vec<u8>, RestError> {
+        let stopped = self
+            .breaker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .open(Instant::now());
+        if let Some(wait) = stopped {
+            return Err(RestError::RateLimited {
+                retry_after: wait,
+                global: true,
+            });
+        }
         if let Some((wait, global)) = self.blocked(&bucket) {
             if wait > MAX_INLINE_WAIT {
                 return Err(RestError::RateLimited {
@@ -135,6 +189,17 @@ impl Rest {
         self.note_bucket(&bucket, &headers);
         if (200..300).contains(&status) {
             return Ok(body.to_vec());
+        }
+        if matches!(status, 401 | 403 | 429) {
+            let mut breaker = self.breaker.lock().unwrap_or_else(|e| e.into_inner());
+            if breaker.reject(Instant::now()) {
+                tracing::error!(
+                    rejected = INVALID_LIMIT,
+                    window_s = INVALID_WINDOW.as_secs(),
+                    pause_s = INVALID_PAUSE.as_secs(),
+                    "Discord rejected many requests (401/403/429); pausing the bot's own requests so that Discord does not ban this IP (check the token and the tip channels' permissions)"
+                );
+            }
         }
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         if status == 429 {
@@ -256,6 +321,24 @@ fn without_url(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn many_rejections_pause_requests_and_old_ones_are_forgotten() {
+        let start = Instant::now();
+        let mut b = Breaker::default();
+        // Spread over more than the window: never enough at once.
+        let step = INVALID_WINDOW / (INVALID_LIMIT as u32 - 1) * 2;
+        for i in 0..3 * INVALID_LIMIT as u32 {
+            assert!(!b.reject(start + step * i), "opened at {i}");
+        }
+        assert_eq!(b.open(start + step * 3 * INVALID_LIMIT as u32), None);
+        // A burst opens it, once, for the pause; then it closes.
+        let burst = start + Duration::from_secs(100_000);
+        let opened: Vec<usize> = (0..2 * INVALID_LIMIT).filter(|_| b.reject(burst)).collect();
+        assert_eq!(opened.len(), 1, "opens once while open");
+        assert_eq!(b.open(burst), Some(INVALID_PAUSE));
+        assert_eq!(b.open(burst + INVALID_PAUSE), None);
+    }
 
     #[test]
     fn retry_after_prefers_the_precise_body() {

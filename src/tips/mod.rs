@@ -22,7 +22,9 @@ pub use admin::{TipsAdmin, TipsStatus};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use rotation::{tip_for_date, RotationState};
 pub use schedule::{next_post, plan, NextPost, Plan};
-pub use scheduler::{PostNowError, PostNowOutcome, Scheduler, SchedulerConfig, SchedulerHandle};
+pub use scheduler::{
+    PostNowError, PostNowOutcome, Scheduler, SchedulerConfig, SchedulerHandle, DEFAULT_RATE_LIMIT,
+};
 pub use store::{
     nonce_for, ActiveSettings, Attempt, AttemptRequest, AttemptStatus, AttemptSummary, ChannelId,
     GuildId, LastPost, Pause, Schedule, StoreError, TipSettings, TipStore,

@@ -51,11 +51,29 @@ pub struct SchedulerConfig {
     pub keep_attempt_days: u32,
 }
 
+/// Posts per second the bot starts by default: under Discord's global
+/// limit of 50 requests per second, with room for command registration
+/// and the edits that complete deferred answers.
+pub const DEFAULT_RATE_LIMIT: u32 = 45;
+
+impl SchedulerConfig {
+    /// Starts at most `per_second` posts a second, with enough in flight
+    /// to keep that rate while Discord takes up to a second to answer.
+    pub fn for_rate(per_second: u32) -> Self {
+        let per_second = per_second.max(1);
+        Self {
+            pacing: Duration::from_secs(1) / per_second,
+            max_in_flight: per_second.max(8) as usize,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for SchedulerConfig {
     fn default() -> Self {
         Self {
-            pacing: Duration::from_millis(40),
-            max_in_flight: 8,
+            pacing: Duration::from_secs(1) / DEFAULT_RATE_LIMIT,
+            max_in_flight: DEFAULT_RATE_LIMIT as usize,
             post_timeout: Duration::from_secs(15),
             stop_grace: Duration::from_secs(2),
             backoff_initial: Duration::from_secs(5),
