@@ -148,9 +148,9 @@ enum Command {
     /// HEALTH_ADDR, KNOWLEDGE_PATH, RUST_LOG, LOG_FORMAT. See .env.example.
     Run(RunArgs),
     /// Answer Discord's interactions as signed HTTP requests at
-    /// POST /interactions (an Interactions Endpoint URL): no gateway, so any
-    /// number of replicas can run behind a load balancer. Also posts the
-    /// daily tips and serves /healthz and /metrics on the same address.
+    /// POST /interactions (an Interactions Endpoint URL): no gateway and no
+    /// shards. Also posts the daily tips and serves /healthz and /metrics on
+    /// the same address.
     ///
     /// Needs DISCORD_PUBLIC_KEY as well as run's settings; listens on
     /// INTERACTIONS_ADDR (default 0.0.0.0:8080). Register the commands once

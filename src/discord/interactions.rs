@@ -2,8 +2,10 @@
 //!
 //! Discord can send each interaction as a POST to an Interactions Endpoint
 //! URL instead of a gateway event, and takes the answer from the response
-//! body. Nothing then needs a gateway connection or shards, so any number
-//! of replicas can answer behind a load balancer. The same [`Handler`]
+//! body. Nothing then needs a gateway connection or shards; each request
+//! stands alone, which is what lets replicas share the work once they share
+//! a database (today the store is SQLite, one process's file). The same
+//! [`Handler`]
 //! answers both ways; only where the first response goes differs
 //! ([`Responder`]).
 
