@@ -828,8 +828,9 @@ async fn fall_back_overlap_posts_once_at_the_first_occurrence() {
 
 // ----- 6. 500 servers due in the same minute ------------------------------------
 
-/// Every server gets exactly one post, posts go out one at a time, and the
-/// burst stays under Discord's global limit of 50 requests per second.
+/// Every server gets exactly one post, posts start paced (the fake answers
+/// at once, so hardly two are in flight), and the burst stays under
+/// Discord's global limit of 50 requests per second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_servers_due_in_the_same_minute_get_one_post_each() {
     const N: u64 = 500;
