@@ -142,6 +142,25 @@ async fn close_4014_stops_the_bot_with_a_clear_message() {
     assert!(logs.contains("close code 4014"), "{logs}");
 }
 
+/// A token the gateway rejects (close code 4004, e.g. reset while the bot
+/// runs) ends the run with the same plain message as a 401, not retries.
+#[tokio::test]
+async fn close_4004_stops_the_bot_with_a_clear_message() {
+    let fake = FakeDiscord::start().await;
+    let mut bot = BotProcess::spawn(&fake, &[]);
+    fake.wait_ready(READY).await;
+    fake.close_gateway(4004, "Authentication failed.");
+    let status = bot.wait_exit(T).await;
+    let logs = bot.logs();
+    let status = status.unwrap_or_else(|| panic!("still running after 4004:\n{logs}"));
+    assert_eq!(status.code(), Some(1), "{logs}");
+    assert!(
+        logs.contains("rejected the bot token (gateway close code 4004)"),
+        "{logs}"
+    );
+    assert!(logs.contains("DISCORD_TOKEN"), "{logs}");
+}
+
 /// One 500 from `GET /gateway` at start used to send serenity to Discord's
 /// public gateway URL, bypassing `DISCORD_PROXY_URL` for good. Now the bot
 /// asks the proxy again and connects where it says.
