@@ -22,6 +22,9 @@ use massage_bot::tips::{
 };
 use tokio::sync::watch;
 
+#[path = "support/proc.rs"]
+mod proc;
+
 struct SlowDiscord {
     latency: Duration,
     in_flight: AtomicUsize,
@@ -41,34 +44,6 @@ impl TipPoster for SlowDiscord {
             .push(Instant::now());
         Ok(())
     }
-}
-
-/// User plus system CPU seconds of this process and its peak RSS in MiB
-/// (Linux; zero elsewhere).
-fn cpu_and_peak_rss() -> (f64, f64) {
-    let cpu = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let f: Vec<u64> = s
-                .rsplit(')')
-                .next()?
-                .split_whitespace()
-                .skip(11)
-                .take(2)
-                .filter_map(|v| v.parse().ok())
-                .collect();
-            Some(f.iter().sum::<u64>() as f64 / 100.0)
-        })
-        .unwrap_or(0.0);
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0);
-    (cpu, rss)
 }
 
 fn env(name: &str, default: u64) -> u64 {
@@ -127,7 +102,7 @@ async fn main() {
     let task = tokio::spawn(scheduler.run(stopped));
     handle.settled().await;
 
-    let (cpu_before, _) = cpu_and_peak_rss();
+    let cpu_before = proc::cpu_seconds();
     let started = Instant::now();
     clock.set(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap());
     while discord.done.lock().unwrap_or_else(|e| e.into_inner()).len() < n as usize {
@@ -159,7 +134,7 @@ async fn main() {
         discord.most.load(Ordering::SeqCst),
         100_000.0 / (done.len() as f64 / took.as_secs_f64()) / 60.0,
     );
-    let (cpu_after, peak_rss) = cpu_and_peak_rss();
+    let (cpu_after, peak_rss) = (proc::cpu_seconds(), proc::peak_rss_mib());
     println!(
         "CPU while posting {:.1} s ({:.2} ms per tip), peak RSS {peak_rss:.0} MiB, database {:.1} MiB",
         cpu_after - cpu_before,

@@ -21,6 +21,9 @@ use massage_bot::tips::{
 };
 use tokio::sync::watch;
 
+#[path = "support/proc.rs"]
+mod proc;
+
 struct Quiet;
 
 impl TipPoster for Quiet {
@@ -36,24 +39,8 @@ fn env(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// User plus system CPU time of this process (Linux), or zero elsewhere.
 fn cpu() -> Duration {
-    let ticks = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let fields: Vec<u64> = s
-                .rsplit(')')
-                .next()?
-                .split_whitespace()
-                .skip(11)
-                .take(2)
-                .filter_map(|f| f.parse().ok())
-                .collect();
-            Some(fields.iter().sum::<u64>())
-        })
-        .unwrap_or(0);
-    // USER_HZ is 100 on every Linux this runs on.
-    Duration::from_millis(ticks * 10)
+    Duration::from_secs_f64(proc::cpu_seconds())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -59,14 +59,17 @@ impl Cli {
         self.cmd(args).output().unwrap()
     }
 
-    fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
-        let mut child = self
-            .cmd(args)
-            .stdin(Stdio::piped())
+    /// The command with standard input, output and error all piped.
+    fn piped(&self, args: &[&str]) -> Command {
+        let mut cmd = self.cmd(args);
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self.piped(args).spawn().unwrap();
         child
             .stdin
             .take()
@@ -642,13 +645,7 @@ fn a_closed_pipe_ends_quietly_with_exit_0() {
     use std::io::Read;
     let cli = Cli::new();
     for args in [&["ask"][..], &["topics", "--json"][..]] {
-        let mut child = cli
-            .cmd(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = cli.piped(args).spawn().unwrap();
         let mut stdin = child.stdin.take().unwrap();
         let writer = std::thread::spawn(move || {
             for _ in 0..3000 {

@@ -104,25 +104,32 @@ async fn a_damaged_database_is_reported_by_the_log_and_healthz() {
 
 // ----- gateway ------------------------------------------------------------------
 
+/// Starts the bot, lets the fake close the gateway with `code`, and waits
+/// for the bot to exit by itself: the fake, the exit status and the logs.
+async fn closed_with(code: u16, reason: &str) -> (FakeDiscord, std::process::ExitStatus, String) {
+    let fake = FakeDiscord::start().await;
+    let mut bot = BotProcess::spawn(&fake, &[]);
+    fake.wait_ready(READY).await;
+    fake.close_gateway(code, reason);
+    let status = bot.wait_exit(T).await;
+    let logs = bot.logs();
+    let status = status.unwrap_or_else(|| panic!("still running after {code}:\n{logs}"));
+    (fake, status, logs)
+}
+
 /// Close code 4011 (sharding required) used to make serenity re-identify
 /// forever; now the bot stops with a message that says what to do.
 #[tokio::test]
 async fn close_4011_stops_the_bot_with_a_clear_message() {
-    let fake = FakeDiscord::start().await;
-    let mut bot = BotProcess::spawn(&fake, &[]);
-    fake.wait_ready(READY).await;
-    let identifies = fake.gateway_stats().identifies;
-    fake.close_gateway(4011, "Sharding required.");
-    let status = bot.wait_exit(T).await;
-    let logs = bot.logs();
-    let status = status.unwrap_or_else(|| panic!("still running after 4011:\n{logs}"));
+    let (fake, status, logs) = closed_with(4011, "Sharding required.").await;
     assert!(!status.success(), "a non-zero exit: {status:?}");
     assert!(
         logs.contains("4011") && logs.contains("sharding required"),
         "{logs}"
     );
     assert!(
-        fake.gateway_stats().identifies <= identifies + 1,
+        // The IDENTIFY before the close and at most one after: no loop.
+        fake.gateway_stats().identifies <= 2,
         "no identify loop: {:?}",
         fake.gateway_stats()
     );
@@ -131,13 +138,7 @@ async fn close_4011_stops_the_bot_with_a_clear_message() {
 /// 4014 (disallowed intents) is as final: a clear message, a non-zero exit.
 #[tokio::test]
 async fn close_4014_stops_the_bot_with_a_clear_message() {
-    let fake = FakeDiscord::start().await;
-    let mut bot = BotProcess::spawn(&fake, &[]);
-    fake.wait_ready(READY).await;
-    fake.close_gateway(4014, "Disallowed intent(s).");
-    let status = bot.wait_exit(T).await;
-    let logs = bot.logs();
-    let status = status.unwrap_or_else(|| panic!("still running after 4014:\n{logs}"));
+    let (_fake, status, logs) = closed_with(4014, "Disallowed intent(s).").await;
     assert!(!status.success());
     assert!(logs.contains("close code 4014"), "{logs}");
 }
@@ -146,13 +147,7 @@ async fn close_4014_stops_the_bot_with_a_clear_message() {
 /// runs) ends the run with the same plain message as a 401, not retries.
 #[tokio::test]
 async fn close_4004_stops_the_bot_with_a_clear_message() {
-    let fake = FakeDiscord::start().await;
-    let mut bot = BotProcess::spawn(&fake, &[]);
-    fake.wait_ready(READY).await;
-    fake.close_gateway(4004, "Authentication failed.");
-    let status = bot.wait_exit(T).await;
-    let logs = bot.logs();
-    let status = status.unwrap_or_else(|| panic!("still running after 4004:\n{logs}"));
+    let (_fake, status, logs) = closed_with(4004, "Authentication failed.").await;
     assert_eq!(status.code(), Some(1), "{logs}");
     assert!(
         logs.contains("rejected the bot token (gateway close code 4004)"),
