@@ -117,7 +117,7 @@ async fn main() {
     for i in 0..changes as u64 {
         let g = GuildId(1 + i * step);
         let t = Instant::now();
-        admin.set(g, &schedule(g.0)).expect("set");
+        admin.set(g, &schedule(g.0)).await.expect("set");
         handle.settled().await;
         times.push(t.elapsed());
     }
@@ -130,6 +130,7 @@ async fn main() {
         let t = Instant::now();
         store
             .put_settings(g, &schedule(g.0), clock.now())
+            .await
             .expect("set");
         handle.notify();
         handle.settled().await;

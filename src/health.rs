@@ -15,6 +15,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
+use crate::tips::TipStore;
+
 /// Upper bounds (seconds) of the answer latency histogram.
 const BUCKETS: [f64; 10] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
@@ -43,8 +45,12 @@ pub struct Metrics {
     storage: OnceLock<StorageCheck>,
 }
 
-/// Asks the store whether it is sound (see `TipStore::problem`).
-struct StorageCheck(Box<dyn Fn() -> Option<String> + Send + Sync>);
+/// The store `/healthz` asks: whether it found itself damaged (see
+/// `TipStore::problem`), and with `ping` whether it answers at all.
+struct StorageCheck {
+    store: Arc<dyn TipStore>,
+    ping: bool,
+}
 
 impl std::fmt::Debug for StorageCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,14 +113,33 @@ impl Metrics {
         self.connected.load(Ordering::Relaxed)
     }
 
-    /// Makes `/healthz` ask `check` for a storage problem on every probe.
-    pub fn set_storage_check(&self, check: impl Fn() -> Option<String> + Send + Sync + 'static) {
-        let _ = self.storage.set(StorageCheck(Box::new(check)));
+    /// Makes `/healthz` ask `store` for a problem on every probe, and with
+    /// `ping` also read from it (a database over the network can stop
+    /// answering without being damaged).
+    pub fn set_store(&self, store: Arc<dyn TipStore>, ping: bool) {
+        let _ = self.storage.set(StorageCheck { store, ping });
     }
 
-    /// The storage problem, if any.
+    /// The damage the store found, if any (no database round trip).
     pub fn storage_problem(&self) -> Option<String> {
-        self.storage.get().and_then(|c| (c.0)())
+        self.storage.get().and_then(|c| c.store.problem())
+    }
+
+    /// What `/healthz` reports about storage: the damage found, or, when
+    /// pinging, a database that does not answer within 2 seconds.
+    pub async fn storage_health(&self) -> Option<String> {
+        let check = self.storage.get()?;
+        if let Some(problem) = check.store.problem() {
+            return Some(problem);
+        }
+        if !check.ping {
+            return None;
+        }
+        match tokio::time::timeout(Duration::from_secs(2), check.store.ping()).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("the database does not answer: {e}")),
+            Err(_) => Some("the database does not answer within 2 s".into()),
+        }
     }
 
     /// The Prometheus text exposition.
@@ -194,7 +219,7 @@ impl Metrics {
 }
 
 async fn healthz(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
-    if let Some(problem) = m.storage_problem() {
+    if let Some(problem) = m.storage_health().await {
         return (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n"));
     }
     if m.no_gateway || m.is_connected() {

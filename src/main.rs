@@ -482,9 +482,10 @@ fn print_answer(
 
 /// `massage-bot db check|export|import`.
 fn db(url: &str, command: DbCommand) -> Result<(), Failure> {
-    use massage_bot::storage::{DatabaseUrl, ExportedSettings, SqliteStore};
+    use massage_bot::storage::{DatabaseUrl, SqliteStore};
     let path = match DatabaseUrl::parse(url) {
         Ok(DatabaseUrl::SqliteFile(path)) => path,
+        Ok(DatabaseUrl::Postgres(url)) => return db_postgres(&url, command),
         Ok(DatabaseUrl::SqliteMemory) => {
             return Err(Failure::Invalid(
                 "error: DATABASE_URL names an in-memory database; there is no file to check"
@@ -545,24 +546,68 @@ fn db(url: &str, command: DbCommand) -> Result<(), Failure> {
             Ok(())
         }
         DbCommand::Import => {
-            let mut rows = Vec::new();
-            for (n, line) in std::io::stdin().lock().lines().enumerate() {
-                let line = line.context("reading standard input")?;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let row: ExportedSettings = serde_json::from_str(&line)
-                    .with_context(|| format!("line {}: not a `db export` line", n + 1))?;
-                row.to_settings()
-                    .with_context(|| format!("line {}", n + 1))?;
-                rows.push(row);
-            }
+            let rows = read_export()?;
             let store = SqliteStore::open(&path)?;
-            let n = store.import(&rows, chrono::Utc::now())?;
+            let n = current_thread()?.block_on(massage_bot::storage::import(
+                &store,
+                &rows,
+                chrono::Utc::now(),
+            ))?;
             say!("imported {n} servers' tip settings into {}", path.display());
             Ok(())
         }
     }
+}
+
+/// `db check|import` on a PostgreSQL database (`export` is `pg_dump`'s job).
+fn db_postgres(url: &str, command: DbCommand) -> Result<(), Failure> {
+    use massage_bot::storage::PgStore;
+    let runtime = current_thread()?;
+    let store = runtime.block_on(PgStore::connect(url))?;
+    match command {
+        DbCommand::Check => {
+            let version = runtime.block_on(store.schema_version())?;
+            say!("ok: PostgreSQL answers — schema version {version}");
+            Ok(())
+        }
+        DbCommand::Export => Err(Failure::Invalid(
+            "error: `db export` reads a SQLite file; back up PostgreSQL with pg_dump".to_owned(),
+        )),
+        DbCommand::Import => {
+            let rows = read_export()?;
+            let n = runtime.block_on(massage_bot::storage::import(
+                &store,
+                &rows,
+                chrono::Utc::now(),
+            ))?;
+            say!("imported {n} servers' tip settings into PostgreSQL");
+            Ok(())
+        }
+    }
+}
+
+/// The `db export` lines on standard input, each checked.
+fn read_export() -> anyhow::Result<Vec<massage_bot::storage::ExportedSettings>> {
+    let mut rows = Vec::new();
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line.context("reading standard input")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: massage_bot::storage::ExportedSettings = serde_json::from_str(&line)
+            .with_context(|| format!("line {}: not a `db export` line", n + 1))?;
+        row.to_settings()
+            .with_context(|| format!("line {}", n + 1))?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn current_thread() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// Whether an error comes from writing to a closed pipe.

@@ -564,7 +564,6 @@ fn console_quotes_shows_the_last_answers_quotes() {
 #[test]
 fn a_damaged_database_is_checked_exported_and_imported() {
     use massage_bot::storage::SqliteStore;
-    use massage_bot::tips::TipStore;
     let cli = Cli::new();
     let db = cli.path("bot.db");
     let url = format!("sqlite://{}", db.display());

@@ -9,7 +9,8 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use massage_bot::storage::{SqliteStore, MIGRATIONS};
 use massage_bot::tips::{
-    nonce_for, AttemptRequest, AttemptStatus, ChannelId, GuildId, Schedule, StoreError, TipStore,
+    nonce_for, AttemptRequest, AttemptStatus, ChannelId, Claim, GuildId, ReplicaId, Schedule,
+    StoreError,
 };
 
 #[path = "support/damage.rs"]
@@ -169,41 +170,52 @@ fn concurrent_handles_open_and_write() {
     assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
 }
 
-/// Two processes racing to start the same day's post agree on one attempt:
-/// same nonce and tip, the rotation advanced once.
+/// Processes racing to claim the same day's post: exactly one claim to
+/// send, the rest told another holds it; the rotation advanced once.
 #[test]
-fn concurrent_begin_attempt_creates_one_attempt() {
+fn concurrent_claims_give_one_sender() {
     let dir = tempfile::tempdir().unwrap();
     let path = Arc::new(dir.path().join("bot.db"));
     drop(SqliteStore::open(path.as_path()).unwrap());
     let threads = 6;
     let barrier = Arc::new(Barrier::new(threads));
     let joins: Vec<_> = (0..threads)
-        .map(|_| {
+        .map(|i| {
             let (path, barrier) = (Arc::clone(&path), Arc::clone(&barrier));
             std::thread::spawn(move || {
                 let s = SqliteStore::open(path.as_path()).unwrap();
                 barrier.wait();
-                s.begin_attempt(&AttemptRequest {
+                s.claim(&AttemptRequest {
                     guild: GuildId(77),
                     date: day(),
                     channel: ChannelId(1),
                     n_tips: 10,
                     now: now(),
                     manual: false,
+                    replica: ReplicaId(i as u64 + 1),
+                    lease: chrono::Duration::seconds(60),
                 })
                 .unwrap()
             })
         })
         .collect();
-    let attempts: Vec<_> = joins.into_iter().map(|j| j.join().unwrap()).collect();
-    let keys: HashSet<_> = attempts
+    let claims: Vec<_> = joins.into_iter().map(|j| j.join().unwrap()).collect();
+    let sent: Vec<_> = claims
         .iter()
-        .map(|a| (a.nonce.clone(), a.tip_index))
+        .filter_map(|c| match c {
+            Claim::Send(a) => Some(a),
+            _ => None,
+        })
         .collect();
-    assert_eq!(keys.len(), 1);
-    let tries: HashSet<u32> = attempts.iter().map(|a| a.tries).collect();
-    assert_eq!(tries, (1..=threads as u32).collect());
+    assert_eq!(sent.len(), 1, "{claims:?}");
+    assert_eq!(sent[0].tries, 1);
+    let lease_end = now() + chrono::Duration::seconds(60);
+    for c in &claims {
+        assert!(
+            matches!(c, Claim::Send(_)) || *c == Claim::Elsewhere { until: lease_end },
+            "{c:?}"
+        );
+    }
     let s = SqliteStore::open(path.as_path()).unwrap();
     assert_eq!(s.rotation(GuildId(77)).unwrap().unwrap().position, 1);
     let a = s.attempt(GuildId(77), day()).unwrap().unwrap();

@@ -22,7 +22,7 @@ use massage_bot::discord::{run_with_clock, DiscordError};
 use massage_bot::engine::Engine;
 use massage_bot::knowledge::Knowledge;
 use massage_bot::storage::SqliteStore;
-use massage_bot::tips::{nonce_for, ChannelId, GuildId, ManualClock, Schedule, TipStore};
+use massage_bot::tips::{nonce_for, ChannelId, GuildId, ManualClock, Schedule};
 use serde_json::{json, Value};
 use support::{
     check_message, opt_channel, opt_str, perms, subcommand, FakeDiscord, Fault, Invoker, Overwrite,

@@ -13,9 +13,10 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use massage_bot::storage::SqliteStore;
 use massage_bot::tips::{
-    nonce_for, AttemptRequest, AttemptStatus, ChannelId, Clock, GuildId, ManualClock, PostError,
-    PostNowError, PostNowOutcome, RotationState, Schedule, Scheduler, SchedulerConfig,
-    SchedulerHandle, TipPost, TipPoster, TipStore,
+    nonce_for, ActiveSettings, Attempt, AttemptRequest, AttemptStatus, ChannelId, Claim, Clock,
+    GuildId, ManualClock, PostError, PostNowError, PostNowOutcome, ReplicaId, RotationState,
+    Schedule, Scheduler, SchedulerConfig, SchedulerHandle, StoreError, TipPost, TipPoster,
+    TipSettings, TipStore,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -747,16 +748,22 @@ async fn a_crash_between_begin_and_confirm_resends_with_the_same_nonce() {
     let store = w.store();
     w.set(&store, 60, 6, hm(9, 0), BERLIN);
     // A previous process recorded the attempt, sent (maybe), and died.
-    let before = store
-        .begin_attempt(&AttemptRequest {
+    let before = match store
+        .claim(&AttemptRequest {
             guild: GuildId(60),
             date: date(2026, 6, 1),
             channel: ChannelId(6),
             n_tips: N_TIPS,
             now: w.clock.now(),
             manual: false,
+            replica: ReplicaId::LOCAL,
+            lease: chrono::Duration::seconds(60),
         })
-        .unwrap();
+        .unwrap()
+    {
+        Claim::Send(a) => a,
+        other => panic!("{other:?}"),
+    };
     drop(store);
     w.clock.set(utc(2026, 6, 1, 7, 2));
     let p = w.start().await;
@@ -948,90 +955,79 @@ struct CountingStore {
     reads: AtomicUsize,
 }
 
+#[async_trait::async_trait]
 impl TipStore for CountingStore {
-    fn put_settings(
+    async fn put_settings(
         &self,
         guild: GuildId,
         schedule: &Schedule,
         now: DateTime<Utc>,
-    ) -> Result<massage_bot::tips::TipSettings, massage_bot::tips::StoreError> {
+    ) -> Result<TipSettings, StoreError> {
         self.inner.put_settings(guild, schedule, now)
     }
-    fn set_enabled(
+    async fn set_enabled(
         &self,
         guild: GuildId,
         enabled: bool,
         now: DateTime<Utc>,
-    ) -> Result<Option<massage_bot::tips::TipSettings>, massage_bot::tips::StoreError> {
+    ) -> Result<Option<TipSettings>, StoreError> {
         self.inner.set_enabled(guild, enabled, now)
     }
-    fn pause(
+    async fn pause(
         &self,
         guild: GuildId,
         reason: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, massage_bot::tips::StoreError> {
+    ) -> Result<bool, StoreError> {
         self.inner.pause(guild, reason, now)
     }
-    fn unpause(&self, guild: GuildId) -> Result<bool, massage_bot::tips::StoreError> {
+    async fn unpause(&self, guild: GuildId) -> Result<bool, StoreError> {
         self.inner.unpause(guild)
     }
-    fn get(
-        &self,
-        guild: GuildId,
-    ) -> Result<Option<massage_bot::tips::TipSettings>, massage_bot::tips::StoreError> {
+    async fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError> {
         self.inner.get(guild)
     }
-    fn all_active(
-        &self,
-    ) -> Result<massage_bot::tips::ActiveSettings, massage_bot::tips::StoreError> {
+    async fn all_active(&self) -> Result<ActiveSettings, StoreError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         self.inner.all_active()
     }
-    fn begin_attempt(
-        &self,
-        req: &AttemptRequest,
-    ) -> Result<massage_bot::tips::Attempt, massage_bot::tips::StoreError> {
-        self.inner.begin_attempt(req)
+    async fn ping(&self) -> Result<(), StoreError> {
+        TipStore::ping(self.inner.as_ref()).await
     }
-    fn mark_posted(
+    async fn claim(&self, req: &AttemptRequest) -> Result<Claim, StoreError> {
+        self.inner.claim(req)
+    }
+    async fn mark_posted(
         &self,
         guild: GuildId,
         date: NaiveDate,
         at: DateTime<Utc>,
-    ) -> Result<(), massage_bot::tips::StoreError> {
+    ) -> Result<(), StoreError> {
         self.inner.mark_posted(guild, date, at)
     }
-    fn mark_failed(
+    async fn mark_failed(
         &self,
         guild: GuildId,
         date: NaiveDate,
         reason: &str,
         at: DateTime<Utc>,
-    ) -> Result<(), massage_bot::tips::StoreError> {
+    ) -> Result<(), StoreError> {
         self.inner.mark_failed(guild, date, reason, at)
     }
-    fn attempt(
+    async fn attempt(
         &self,
         guild: GuildId,
         date: NaiveDate,
-    ) -> Result<Option<massage_bot::tips::Attempt>, massage_bot::tips::StoreError> {
+    ) -> Result<Option<Attempt>, StoreError> {
         self.inner.attempt(guild, date)
     }
-    fn next_tip(
-        &self,
-        guild: GuildId,
-        n_tips: usize,
-    ) -> Result<usize, massage_bot::tips::StoreError> {
+    async fn next_tip(&self, guild: GuildId, n_tips: usize) -> Result<usize, StoreError> {
         self.inner.next_tip(guild, n_tips)
     }
-    fn rotation(
-        &self,
-        guild: GuildId,
-    ) -> Result<Option<RotationState>, massage_bot::tips::StoreError> {
+    async fn rotation(&self, guild: GuildId) -> Result<Option<RotationState>, StoreError> {
         self.inner.rotation(guild)
     }
-    fn prune_attempts(&self, before: NaiveDate) -> Result<usize, massage_bot::tips::StoreError> {
+    async fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StoreError> {
         self.inner.prune_attempts(before)
     }
 }
@@ -1078,15 +1074,18 @@ async fn tips_admin_sets_shows_and_turns_off() {
     let admin = TipsAdmin::new(store, p.handle.clone(), Arc::clone(&w.clock));
     let g = GuildId(5_000_001);
 
-    assert!(admin.show(g).unwrap().is_none(), "nothing set up yet");
-    assert!(!admin.off(g).unwrap(), "off for a server that never set up");
+    assert!(admin.show(g).await.unwrap().is_none(), "nothing set up yet");
+    assert!(
+        !admin.off(g).await.unwrap(),
+        "off for a server that never set up"
+    );
 
     let schedule = Schedule {
         channel: ChannelId(5_000_002),
         time: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
         tz: chrono_tz::UTC,
     };
-    let TipsStatus { settings, next } = admin.set(g, &schedule).unwrap();
+    let TipsStatus { settings, next } = admin.set(g, &schedule).await.unwrap();
     assert!(settings.is_active());
     assert_eq!(settings.schedule, schedule);
     assert_eq!(next.map(|n| n.at), Some(utc(2026, 6, 1, 9, 0)));
@@ -1094,8 +1093,8 @@ async fn tips_admin_sets_shows_and_turns_off() {
     w.go(&p, utc(2026, 6, 1, 9, 1)).await;
     assert_eq!(w.poster.posted_for(g.0).len(), 1, "posted at the new time");
 
-    assert!(admin.off(g).unwrap());
-    let shown = admin.show(g).unwrap().expect("still known");
+    assert!(admin.off(g).await.unwrap());
+    let shown = admin.show(g).await.unwrap().expect("still known");
     assert!(!shown.settings.enabled);
     assert!(shown.next.is_none(), "no next post while off");
     w.go(&p, utc(2026, 6, 2, 9, 1)).await;
@@ -1134,7 +1133,7 @@ async fn a_setting_change_reads_one_server_not_all() {
             time: hm(6, 30),
             tz: chrono_tz::UTC,
         };
-        admin.set(GuildId(g), &schedule).unwrap();
+        admin.set(GuildId(g), &schedule).await.unwrap();
     }
     handle.settled().await;
     assert_eq!(changed.len(), 50);

@@ -29,8 +29,8 @@ use super::{poster, rest, DiscordError};
 use crate::config::ServeConfig;
 use crate::engine::Engine;
 use crate::health::{self, Metrics};
-use crate::storage::SqliteStore;
-use crate::tips::{Clock, GuildId, SystemClock, TipStore};
+use crate::storage;
+use crate::tips::{Clock, SystemClock};
 
 /// Discord waits 3 s for the response; past this, answer 500 rather than
 /// let it time out unseen (anything slow defers first, as `/tips` does).
@@ -65,21 +65,11 @@ pub async fn serve_with_clock<C: Clock>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DiscordError> {
     let verifier = Verifier::try_new(config.public_key).map_err(|_| DiscordError::PublicKey)?;
-    let store: Arc<dyn TipStore> = Arc::new(SqliteStore::open_url(&config.bot.database_url)?);
+    let store = storage::open(&config.bot.database_url).await?;
     let metrics = Metrics::without_gateway();
-    {
-        let store = Arc::clone(&store);
-        // Each probe reads the database, so a store that stopped answering
-        // shows at once, not only the damage found at start.
-        metrics.set_storage_check(move || {
-            store.problem().or_else(|| {
-                store
-                    .get(GuildId::from(1))
-                    .err()
-                    .map(|e| format!("the database does not answer: {e}"))
-            })
-        });
-    }
+    // Each probe reads the database, so a store that stopped answering
+    // shows at once, not only the damage found at start.
+    metrics.set_store(Arc::clone(&store), true);
     let http = Arc::new(super::http_client(&config.bot));
     let rest = Arc::new(rest::Rest::new(&http));
     let poster = poster::DiscordPoster::new(Arc::clone(&engine), Arc::clone(&metrics));

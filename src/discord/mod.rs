@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use crate::config::BotConfig;
 use crate::engine::Engine;
 use crate::health::{self, Metrics};
-use crate::storage::SqliteStore;
+use crate::storage;
 use crate::tips::{
     Clock, Scheduler, SchedulerConfig, StoreError, SystemClock, TipStore, TipsAdmin,
 };
@@ -193,12 +193,9 @@ pub async fn run_with_clock<C: Clock>(
     clock: Arc<C>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DiscordError> {
-    let store: Arc<dyn TipStore> = Arc::new(SqliteStore::open_url(&config.database_url)?);
+    let store = storage::open(&config.database_url).await?;
     let metrics = Metrics::new();
-    {
-        let store = Arc::clone(&store);
-        metrics.set_storage_check(move || store.problem());
-    }
+    metrics.set_store(Arc::clone(&store), false);
     // Before the client exists, so nothing the gateway logs is missed.
     let mut tapped = tap::subscribe();
 

@@ -74,8 +74,8 @@ pub async fn handle<C: Clock>(
     };
     let reply = match sub {
         "set" => set(h, http, guild, args).await,
-        "off" => off(h, guild),
-        "show" => show(h, guild),
+        "off" => off(h, guild).await,
+        "show" => show(h, guild).await,
         "now" => now(h, guild).await,
         _ => reply_now(
             "Unknown subcommand",
@@ -186,7 +186,7 @@ async fn set<C: Clock>(
         time,
         tz,
     };
-    let status = match admin.set(tips::GuildId(guild.get()), &schedule) {
+    let status = match admin.set(tips::GuildId(guild.get()), &schedule).await {
         Ok(s) => s,
         Err(e) => return storage_error(h, &e),
     };
@@ -256,11 +256,11 @@ async fn check_channel<C: Clock>(
     }
 }
 
-fn off<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
+async fn off<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
     let Some(admin) = h.tips() else {
         return h.internal_error();
     };
-    match admin.off(tips::GuildId(guild.get())) {
+    match admin.off(tips::GuildId(guild.get())).await {
         Ok(true) => reply(
             h,
             Kind::Answer,
@@ -277,11 +277,11 @@ fn off<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
     }
 }
 
-fn show<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
+async fn show<C: Clock>(h: &Handler<C>, guild: GuildId) -> Reply {
     let Some(admin) = h.tips() else {
         return h.internal_error();
     };
-    let TipsStatus { settings, next } = match admin.show(tips::GuildId(guild.get())) {
+    let TipsStatus { settings, next } = match admin.show(tips::GuildId(guild.get())).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             return reply(

@@ -6,7 +6,10 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::tips::{ChannelId, GuildId, LastPost, Pause, Schedule, StoreError, TipSettings};
+use crate::tips::{
+    AttemptRequest, ChannelId, GuildId, LastPost, Pause, ReplicaId, Schedule, StoreError,
+    TipSettings, TipStore,
+};
 
 /// One server's settings. Ids are strings, as in Discord's own JSON, so no
 /// tool rounds them through a float.
@@ -87,6 +90,44 @@ impl ExportedSettings {
             updated_at: now,
         })
     }
+}
+
+/// Writes exported settings into a store (`db import`), SQLite or
+/// PostgreSQL: each server's schedule, whether it is on, a pause, and the
+/// last post (so a server that already had today's tip does not get it
+/// twice). This is also how a SQLite deployment moves to PostgreSQL.
+pub async fn import(
+    store: &dyn TipStore,
+    rows: &[ExportedSettings],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    for row in rows {
+        let settings = row.to_settings()?;
+        let guild = settings.guild;
+        store.put_settings(guild, &settings.schedule, now).await?;
+        if let Some(last) = settings.last_post {
+            store
+                .claim(&AttemptRequest {
+                    guild,
+                    date: last.date,
+                    channel: settings.schedule.channel,
+                    n_tips: 1,
+                    now: last.at,
+                    manual: false,
+                    replica: ReplicaId::LOCAL,
+                    lease: chrono::Duration::zero(),
+                })
+                .await?;
+            store.mark_posted(guild, last.date, last.at).await?;
+        }
+        if let Some(p) = &settings.paused {
+            store.pause(guild, &p.reason, p.at).await?;
+        }
+        if !settings.enabled {
+            store.set_enabled(guild, false, now).await?;
+        }
+    }
+    Ok(rows.len())
 }
 
 #[cfg(test)]

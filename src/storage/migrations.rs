@@ -44,4 +44,10 @@ pub const MIGRATIONS: &[&str] = &[
         last_tip  INTEGER
     );
     "#,
+    // 2: claims, so replicas sharing a database post each tip once. A
+    // pending attempt is held by `claimed_by` until `lease_until`.
+    r#"
+    ALTER TABLE tip_attempts ADD COLUMN claimed_by INTEGER;   -- ReplicaId, bit-for-bit
+    ALTER TABLE tip_attempts ADD COLUMN lease_until INTEGER;  -- unix ms
+    "#,
 ];

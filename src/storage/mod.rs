@@ -8,16 +8,31 @@
 
 mod export;
 mod migrations;
+mod postgres;
+mod rows;
 mod scan;
 mod sqlite;
 mod url;
 
-pub use export::ExportedSettings;
+pub use export::{import, ExportedSettings};
 pub use migrations::MIGRATIONS;
+pub use postgres::PgStore;
 pub use sqlite::{CheckReport, SqliteStore};
-pub use url::{DatabaseUrl, DEFAULT_DATABASE_URL};
+pub use url::{redact, DatabaseUrl, DEFAULT_DATABASE_URL};
 
-use crate::tips::StoreError;
+use std::sync::Arc;
+
+use crate::tips::{StoreError, TipStore};
+
+/// Opens the store a `DATABASE_URL` names: a SQLite file (the default) or
+/// a PostgreSQL database shared by replicas.
+pub async fn open(url: &str) -> Result<Arc<dyn TipStore>, StoreError> {
+    Ok(match DatabaseUrl::parse(url)? {
+        DatabaseUrl::Postgres(url) => Arc::new(PgStore::connect(&url).await?),
+        DatabaseUrl::SqliteFile(path) => Arc::new(SqliteStore::open(path)?),
+        DatabaseUrl::SqliteMemory => Arc::new(SqliteStore::open_in_memory()?),
+    })
+}
 
 /// SQLite's errors, with whether SQLite reports the file damaged.
 impl From<rusqlite::Error> for StoreError {

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{
     params, Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior,
 };
@@ -15,18 +14,16 @@ use tracing::{debug, error, info, warn};
 
 use super::export::ExportedSettings;
 use super::migrations::MIGRATIONS;
+use super::rows::{date_str, from_db, ms, to_db, RawAttempt, RawSettings};
 use super::scan;
 use super::url::DatabaseUrl;
 use crate::tips::{
     nonce_for, rotation::RotationState, ActiveSettings, Attempt, AttemptRequest, AttemptStatus,
-    AttemptSummary, ChannelId, GuildId, LastPost, Pause, Schedule, StoreError, TipSettings,
-    TipStore,
+    Claim, GuildId, Schedule, StoreError, TipSettings, TipStore,
 };
 
 /// How long a writer waits for another to finish before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-const DATE_FMT: &str = "%Y-%m-%d";
 
 const SETTINGS_SELECT: &str = "
     SELECT s.guild_id, s.channel_id, s.local_time, s.timezone, s.enabled,
@@ -111,6 +108,10 @@ impl SqliteStore {
         match DatabaseUrl::parse(url)? {
             DatabaseUrl::SqliteFile(path) => Self::open(path),
             DatabaseUrl::SqliteMemory => Self::open_in_memory(),
+            DatabaseUrl::Postgres(url) => Err(StoreError::InvalidUrl {
+                url: super::redact(&url),
+                reason: "a PostgreSQL URL names no SQLite file".into(),
+            }),
         }
     }
 
@@ -316,39 +317,6 @@ impl SqliteStore {
         let (rows, skipped) = scan_settings(&conn, |_| true);
         (rows.iter().map(ExportedSettings::from).collect(), skipped)
     }
-
-    /// Writes exported settings into this database (`db import`): each
-    /// server's schedule, whether it is on, a pause, and the last post (so a
-    /// server that already had today's tip does not get it twice).
-    pub fn import(
-        &self,
-        rows: &[ExportedSettings],
-        now: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
-        for row in rows {
-            let settings = row.to_settings()?;
-            let guild = settings.guild;
-            self.put_settings(guild, &settings.schedule, now)?;
-            if let Some(last) = settings.last_post {
-                self.begin_attempt(&AttemptRequest {
-                    guild,
-                    date: last.date,
-                    channel: settings.schedule.channel,
-                    n_tips: 1,
-                    now: last.at,
-                    manual: false,
-                })?;
-                self.mark_posted(guild, last.date, last.at)?;
-            }
-            if let Some(p) = &settings.paused {
-                self.pause(guild, &p.reason, p.at)?;
-            }
-            if !settings.enabled {
-                self.set_enabled(guild, false, now)?;
-            }
-        }
-        Ok(rows.len())
-    }
 }
 
 fn unopenable(path: &Path, e: &dyn std::fmt::Display) -> StoreError {
@@ -540,42 +508,6 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
 }
 
-fn to_db(v: u64) -> i64 {
-    // Discord ids fit in 63 bits, but store any u64 losslessly.
-    v as i64
-}
-
-fn from_db(v: i64) -> u64 {
-    v as u64
-}
-
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn date_str(d: NaiveDate) -> String {
-    d.format(DATE_FMT).to_string()
-}
-
-/// Columns of a settings row, before validation.
-struct RawSettings {
-    guild: i64,
-    channel: i64,
-    time: String,
-    tz: String,
-    enabled: bool,
-    paused_reason: Option<String>,
-    paused_at: Option<i64>,
-    active_since: i64,
-    last_posted_date: Option<String>,
-    last_posted_at: Option<i64>,
-    updated_at: i64,
-    att_date: Option<String>,
-    att_status: Option<String>,
-    att_tries: Option<i64>,
-    att_error: Option<String>,
-}
-
 impl RawSettings {
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
@@ -596,57 +528,6 @@ impl RawSettings {
             att_error: r.get(14)?,
         })
     }
-
-    fn parse(self) -> Result<TipSettings, StoreError> {
-        let guild = from_db(self.guild);
-        let row = RowCheck(guild);
-        let bad = |what: &str| row.corrupt(what);
-        let instant = |v: i64, what: &str| row.instant(v, what);
-        let date = |s: &str, what: &str| row.date(s, what);
-        let time = NaiveTime::parse_from_str(&self.time, "%H:%M")
-            .map_err(|_| bad(&format!("local_time {:?}", self.time)))?;
-        let tz: Tz = self
-            .tz
-            .parse()
-            .map_err(|_| bad(&format!("timezone {:?}", self.tz)))?;
-        let paused = match self.paused_reason {
-            Some(reason) => Some(Pause {
-                reason,
-                at: instant(self.paused_at.unwrap_or(self.updated_at), "paused_at")?,
-            }),
-            None => None,
-        };
-        let last_post = match (self.last_posted_date, self.last_posted_at) {
-            (Some(d), Some(at)) => Some(LastPost {
-                date: date(&d, "last_posted_date")?,
-                at: instant(at, "last_posted_at")?,
-            }),
-            _ => None,
-        };
-        let latest_attempt = match (self.att_date, self.att_status) {
-            (Some(d), Some(st)) => Some(AttemptSummary {
-                date: date(&d, "attempt date")?,
-                status: AttemptStatus::parse(&st).ok_or_else(|| bad("attempt status"))?,
-                tries: u32::try_from(self.att_tries.unwrap_or(0)).unwrap_or(0),
-                error: self.att_error,
-            }),
-            _ => None,
-        };
-        Ok(TipSettings {
-            guild: GuildId(guild),
-            schedule: Schedule {
-                channel: ChannelId(from_db(self.channel)),
-                time,
-                tz,
-            },
-            enabled: self.enabled,
-            paused,
-            active_since: instant(self.active_since, "active_since")?,
-            last_post,
-            latest_attempt,
-            updated_at: instant(self.updated_at, "updated_at")?,
-        })
-    }
 }
 
 fn read_settings(conn: &Connection, guild: GuildId) -> Result<Option<TipSettings>, StoreError> {
@@ -655,20 +536,6 @@ fn read_settings(conn: &Connection, guild: GuildId) -> Result<Option<TipSettings
         .optional()?
         .map(RawSettings::parse)
         .transpose()
-}
-
-struct RawAttempt {
-    guild: i64,
-    date: String,
-    nonce: String,
-    tip_index: i64,
-    channel: i64,
-    status: String,
-    tries: i64,
-    manual: bool,
-    started_at: i64,
-    posted_at: Option<i64>,
-    error: Option<String>,
 }
 
 impl RawAttempt {
@@ -685,29 +552,6 @@ impl RawAttempt {
             started_at: r.get(8)?,
             posted_at: r.get(9)?,
             error: r.get(10)?,
-        })
-    }
-
-    fn parse(self) -> Result<Attempt, StoreError> {
-        let guild = from_db(self.guild);
-        let row = RowCheck(guild);
-        let bad = |what: &str| row.corrupt(what);
-        let instant = |v: i64, what: &str| row.instant(v, what);
-        Ok(Attempt {
-            guild: GuildId(guild),
-            date: row.date(&self.date, "attempt date")?,
-            nonce: self.nonce,
-            tip_index: usize::try_from(self.tip_index).map_err(|_| bad("tip_index"))?,
-            channel: ChannelId(from_db(self.channel)),
-            status: AttemptStatus::parse(&self.status).ok_or_else(|| bad("attempt status"))?,
-            tries: u32::try_from(self.tries).unwrap_or(u32::MAX),
-            manual: self.manual,
-            started_at: instant(self.started_at, "started_at")?,
-            posted_at: self
-                .posted_at
-                .map(|v| instant(v, "posted_at"))
-                .transpose()?,
-            error: self.error,
         })
     }
 }
@@ -795,8 +639,11 @@ fn advance_rotation(conn: &Connection, guild: GuildId, n_tips: usize) -> Result<
     Ok(tip)
 }
 
-impl TipStore for SqliteStore {
-    fn put_settings(
+/// The store's operations, synchronous: SQLite answers at once. The
+/// [`TipStore`] implementation below calls these; tools and tests may call
+/// them directly.
+impl SqliteStore {
+    pub fn put_settings(
         &self,
         guild: GuildId,
         schedule: &Schedule,
@@ -829,7 +676,7 @@ impl TipStore for SqliteStore {
         Ok(saved)
     }
 
-    fn set_enabled(
+    pub fn set_enabled(
         &self,
         guild: GuildId,
         enabled: bool,
@@ -859,7 +706,12 @@ impl TipStore for SqliteStore {
         })
     }
 
-    fn pause(&self, guild: GuildId, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub fn pause(
+        &self,
+        guild: GuildId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE tip_settings SET paused_reason = ?2, paused_at = ?3, updated_at = ?3
@@ -870,7 +722,7 @@ impl TipStore for SqliteStore {
         })
     }
 
-    fn unpause(&self, guild: GuildId) -> Result<bool, StoreError> {
+    pub fn unpause(&self, guild: GuildId) -> Result<bool, StoreError> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE tip_settings SET paused_reason = NULL, paused_at = NULL
@@ -881,11 +733,11 @@ impl TipStore for SqliteStore {
         })
     }
 
-    fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError> {
+    pub fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError> {
         self.watch(read_settings(&self.lock(), guild))
     }
 
-    fn all_active(&self) -> Result<ActiveSettings, StoreError> {
+    pub fn all_active(&self) -> Result<ActiveSettings, StoreError> {
         let (settings, skipped) = scan_settings(&self.lock(), TipSettings::is_active);
         if skipped > 0 {
             self.damaged(&format!(
@@ -895,24 +747,28 @@ impl TipStore for SqliteStore {
         Ok(ActiveSettings { settings, skipped })
     }
 
-    fn problem(&self) -> Option<String> {
+    /// See [`TipStore::problem`].
+    pub fn problem(&self) -> Option<String> {
         self.problem
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
 
-    fn begin_attempt(&self, req: &AttemptRequest) -> Result<Attempt, StoreError> {
+    pub fn claim(&self, req: &AttemptRequest) -> Result<Claim, StoreError> {
         let (g, date) = (req.guild, req.date);
+        let lease_until = req.now.checked_add_signed(req.lease).unwrap_or(req.now);
         self.write(|tx| {
             if let Some(existing) = read_attempt(tx, g, date)? {
-                let reopen = match existing.status {
-                    AttemptStatus::Posted => false,
-                    AttemptStatus::Failed => req.manual,
-                    AttemptStatus::Pending => true,
-                };
-                if !reopen {
-                    return Ok(existing);
+                match existing.status {
+                    AttemptStatus::Posted => return Ok(Claim::Settled(existing)),
+                    AttemptStatus::Failed if !req.manual => return Ok(Claim::Settled(existing)),
+                    AttemptStatus::Failed => {}
+                    AttemptStatus::Pending => {
+                        if let Some(until) = held_elsewhere(tx, g, date, req)? {
+                            return Ok(Claim::Elsewhere { until });
+                        }
+                    }
                 }
                 // The knowledge shrank since: the stored tip no longer exists.
                 let tip = if existing.tip_index < req.n_tips {
@@ -923,7 +779,7 @@ impl TipStore for SqliteStore {
                 tx.execute(
                     "UPDATE tip_attempts SET status = 'pending', tries = tries + 1,
                          channel_id = ?3, tip_index = ?4, error = NULL,
-                         manual = manual OR ?5
+                         manual = manual OR ?5, claimed_by = ?6, lease_until = ?7
                      WHERE guild_id = ?1 AND local_date = ?2",
                     params![
                         to_db(g.0),
@@ -931,14 +787,16 @@ impl TipStore for SqliteStore {
                         to_db(req.channel.0),
                         i64::try_from(tip).unwrap_or(i64::MAX),
                         req.manual,
+                        to_db(req.replica.0),
+                        ms(lease_until),
                     ],
                 )?;
             } else {
                 let tip = advance_rotation(tx, g, req.n_tips)?;
                 tx.execute(
                     "INSERT INTO tip_attempts (guild_id, local_date, nonce, tip_index, channel_id,
-                         status, tries, manual, started_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 1, ?6, ?7)",
+                         status, tries, manual, started_at, claimed_by, lease_until)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 1, ?6, ?7, ?8, ?9)",
                     params![
                         to_db(g.0),
                         date_str(date),
@@ -947,14 +805,18 @@ impl TipStore for SqliteStore {
                         to_db(req.channel.0),
                         req.manual,
                         ms(req.now),
+                        to_db(req.replica.0),
+                        ms(lease_until),
                     ],
                 )?;
             }
-            read_attempt(tx, g, date)?.ok_or(StoreError::NoAttempt { guild: g.0, date })
+            read_attempt(tx, g, date)?
+                .map(Claim::Send)
+                .ok_or(StoreError::NoAttempt { guild: g.0, date })
         })
     }
 
-    fn mark_posted(
+    pub fn mark_posted(
         &self,
         guild: GuildId,
         date: NaiveDate,
@@ -991,7 +853,7 @@ impl TipStore for SqliteStore {
         Ok(())
     }
 
-    fn mark_failed(
+    pub fn mark_failed(
         &self,
         guild: GuildId,
         date: NaiveDate,
@@ -1014,19 +876,19 @@ impl TipStore for SqliteStore {
         })
     }
 
-    fn attempt(&self, guild: GuildId, date: NaiveDate) -> Result<Option<Attempt>, StoreError> {
+    pub fn attempt(&self, guild: GuildId, date: NaiveDate) -> Result<Option<Attempt>, StoreError> {
         self.watch(read_attempt(&self.lock(), guild, date))
     }
 
-    fn next_tip(&self, guild: GuildId, n_tips: usize) -> Result<usize, StoreError> {
+    pub fn next_tip(&self, guild: GuildId, n_tips: usize) -> Result<usize, StoreError> {
         self.write(|tx| advance_rotation(tx, guild, n_tips))
     }
 
-    fn rotation(&self, guild: GuildId) -> Result<Option<RotationState>, StoreError> {
+    pub fn rotation(&self, guild: GuildId) -> Result<Option<RotationState>, StoreError> {
         self.watch(read_rotation(&self.lock(), guild))
     }
 
-    fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StoreError> {
+    pub fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StoreError> {
         self.write(|tx| {
             Ok(tx.execute(
                 "DELETE FROM tip_attempts WHERE local_date < ?1",
@@ -1036,30 +898,128 @@ impl TipStore for SqliteStore {
     }
 }
 
-/// Turns unreadable column values of one guild's row into `Corrupt` errors.
-struct RowCheck(u64);
+/// Another replica's live claim on a pending attempt: until when.
+fn held_elsewhere(
+    conn: &Connection,
+    guild: GuildId,
+    date: NaiveDate,
+    req: &AttemptRequest,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let (holder, until): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT claimed_by, lease_until FROM tip_attempts WHERE guild_id = ?1 AND local_date = ?2",
+        params![to_db(guild.0), date_str(date)],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let until = until.and_then(DateTime::from_timestamp_millis);
+    Ok(match (holder, until) {
+        (Some(h), Some(until)) if from_db(h) != req.replica.0 && until > req.now => Some(until),
+        _ => None,
+    })
+}
 
-impl RowCheck {
-    fn corrupt(&self, what: &str) -> StoreError {
-        StoreError::Corrupt {
-            guild: self.0,
-            what: what.to_owned(),
-        }
+#[async_trait::async_trait]
+impl TipStore for SqliteStore {
+    async fn put_settings(
+        &self,
+        guild: GuildId,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+    ) -> Result<TipSettings, StoreError> {
+        SqliteStore::put_settings(self, guild, schedule, now)
     }
 
-    fn instant(&self, millis: i64, what: &str) -> Result<DateTime<Utc>, StoreError> {
-        DateTime::from_timestamp_millis(millis).ok_or_else(|| self.corrupt(what))
+    async fn set_enabled(
+        &self,
+        guild: GuildId,
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TipSettings>, StoreError> {
+        SqliteStore::set_enabled(self, guild, enabled, now)
     }
 
-    fn date(&self, s: &str, what: &str) -> Result<NaiveDate, StoreError> {
-        NaiveDate::parse_from_str(s, DATE_FMT).map_err(|_| self.corrupt(&format!("{what} {s:?}")))
+    async fn pause(
+        &self,
+        guild: GuildId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        SqliteStore::pause(self, guild, reason, now)
+    }
+
+    async fn unpause(&self, guild: GuildId) -> Result<bool, StoreError> {
+        SqliteStore::unpause(self, guild)
+    }
+
+    async fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError> {
+        SqliteStore::get(self, guild)
+    }
+
+    async fn all_active(&self) -> Result<ActiveSettings, StoreError> {
+        SqliteStore::all_active(self)
+    }
+
+    fn problem(&self) -> Option<String> {
+        SqliteStore::problem(self)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.watch(
+            self.lock()
+                .query_row("SELECT count(*) FROM tip_settings", [], |_| Ok(()))
+                .map_err(StoreError::from),
+        )
+    }
+
+    async fn claim(&self, req: &AttemptRequest) -> Result<Claim, StoreError> {
+        SqliteStore::claim(self, req)
+    }
+
+    async fn mark_posted(
+        &self,
+        guild: GuildId,
+        date: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        SqliteStore::mark_posted(self, guild, date, at)
+    }
+
+    async fn mark_failed(
+        &self,
+        guild: GuildId,
+        date: NaiveDate,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        SqliteStore::mark_failed(self, guild, date, reason, at)
+    }
+
+    async fn attempt(
+        &self,
+        guild: GuildId,
+        date: NaiveDate,
+    ) -> Result<Option<Attempt>, StoreError> {
+        SqliteStore::attempt(self, guild, date)
+    }
+
+    async fn next_tip(&self, guild: GuildId, n_tips: usize) -> Result<usize, StoreError> {
+        SqliteStore::next_tip(self, guild, n_tips)
+    }
+
+    async fn rotation(&self, guild: GuildId) -> Result<Option<RotationState>, StoreError> {
+        SqliteStore::rotation(self, guild)
+    }
+
+    async fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StoreError> {
+        SqliteStore::prune_attempts(self, before)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::tips::{ChannelId, ReplicaId};
+    use chrono::{NaiveTime, TimeZone};
+    use chrono_tz::Tz;
     use std::collections::HashSet;
 
     fn now() -> DateTime<Utc> {
@@ -1083,22 +1043,16 @@ mod tests {
             n_tips: 4,
             now: now(),
             manual,
+            replica: ReplicaId::LOCAL,
+            lease: chrono::Duration::seconds(60),
         }
     }
 
-    #[test]
-    fn settings_round_trip_including_big_ids() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let g = GuildId(u64::MAX - 5);
-        let mut sc = sched();
-        sc.channel = ChannelId(u64::MAX);
-        let saved = s.put_settings(g, &sc, now()).unwrap();
-        assert_eq!(saved.guild, g);
-        assert_eq!(saved.schedule, sc);
-        assert!(saved.is_active());
-        assert_eq!(saved.active_since, now());
-        assert_eq!(s.get(g).unwrap(), Some(saved));
-        assert_eq!(s.get(GuildId(1)).unwrap(), None);
+    fn send(s: &SqliteStore, r: &AttemptRequest) -> Attempt {
+        match s.claim(r).unwrap() {
+            Claim::Send(a) => a,
+            other => panic!("expected a claim to send, got {other:?}"),
+        }
     }
 
     #[test]
@@ -1126,122 +1080,19 @@ mod tests {
     }
 
     #[test]
-    fn next_tip_without_tips_is_an_error() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        assert!(matches!(s.next_tip(GuildId(1), 0), Err(StoreError::NoTips)));
-    }
-
-    #[test]
-    fn attempt_lifecycle() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        s.put_settings(GuildId(1), &sched(), now()).unwrap();
-        let a = s.begin_attempt(&req(1, false)).unwrap();
-        assert_eq!(a.status, AttemptStatus::Pending);
-        assert_eq!(a.tries, 1);
-        assert_eq!(a.nonce, nonce_for(GuildId(1), day()));
-        // A second begin (as after a crash) resends the same tip and nonce.
-        let b = s.begin_attempt(&req(1, false)).unwrap();
-        assert_eq!(
-            (b.nonce.as_str(), b.tip_index, b.tries),
-            (a.nonce.as_str(), a.tip_index, 2)
-        );
-        s.mark_posted(GuildId(1), day(), now()).unwrap();
-        let c = s.begin_attempt(&req(1, true)).unwrap();
-        assert_eq!(c.status, AttemptStatus::Posted);
-        assert_eq!(c.tries, 2);
-        let st = s.get(GuildId(1)).unwrap().unwrap();
-        assert_eq!(
-            st.last_post,
-            Some(LastPost {
-                date: day(),
-                at: now()
-            })
-        );
-        assert_eq!(st.latest_attempt.unwrap().status, AttemptStatus::Posted);
-        // Failing never undoes a success.
-        s.mark_failed(GuildId(1), day(), "late error", now())
-            .unwrap();
-        assert_eq!(
-            s.attempt(GuildId(1), day()).unwrap().unwrap().status,
-            AttemptStatus::Posted
-        );
-    }
-
-    #[test]
-    fn failed_day_reopens_only_manually() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let a = s.begin_attempt(&req(2, false)).unwrap();
-        s.mark_failed(GuildId(2), day(), "gave up", now()).unwrap();
-        let b = s.begin_attempt(&req(2, false)).unwrap();
-        assert_eq!(b.status, AttemptStatus::Failed);
-        assert_eq!(b.error.as_deref(), Some("gave up"));
-        let c = s.begin_attempt(&req(2, true)).unwrap();
-        assert_eq!(c.status, AttemptStatus::Pending);
-        assert!(c.manual);
-        assert_eq!((c.nonce, c.tip_index), (a.nonce, a.tip_index));
-    }
-
-    #[test]
-    fn marking_without_attempt_is_an_error() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        assert!(matches!(
-            s.mark_posted(GuildId(3), day(), now()),
-            Err(StoreError::NoAttempt { .. })
-        ));
-        assert!(matches!(
-            s.mark_failed(GuildId(3), day(), "x", now()),
-            Err(StoreError::NoAttempt { .. })
-        ));
-    }
-
-    #[test]
     fn shrunk_knowledge_reassigns_pending_tip() {
         let s = SqliteStore::open_in_memory().unwrap();
-        let first = s.begin_attempt(&req(4, false)).unwrap();
+        let first = send(&s, &req(4, false));
         s.lock()
             .execute(
                 "UPDATE tip_attempts SET tip_index = 40 WHERE guild_id = 4",
                 [],
             )
             .unwrap();
-        let again = s.begin_attempt(&req(4, false)).unwrap();
+        let again = send(&s, &req(4, false));
         assert!(again.tip_index < 4);
         assert_eq!(again.nonce, first.nonce);
         assert_eq!(again.tries, 2);
-    }
-
-    #[test]
-    fn pause_enable_disable() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let g = GuildId(5);
-        assert_eq!(s.set_enabled(g, true, now()).unwrap(), None);
-        assert!(!s.pause(g, "x", now()).unwrap());
-        s.put_settings(g, &sched(), now()).unwrap();
-        assert!(s.pause(g, "channel deleted (HTTP 404)", now()).unwrap());
-        let p = s.get(g).unwrap().unwrap();
-        assert_eq!(
-            p.paused.as_ref().unwrap().reason,
-            "channel deleted (HTTP 404)"
-        );
-        assert!(s.all_active().unwrap().settings.is_empty());
-        let later = now() + chrono::Duration::hours(1);
-        let on = s.set_enabled(g, true, later).unwrap().unwrap();
-        assert!(on.is_active());
-        assert_eq!(on.active_since, later);
-        // Enabling something already on keeps its active_since.
-        let on2 = s
-            .set_enabled(g, true, later + chrono::Duration::hours(1))
-            .unwrap()
-            .unwrap();
-        assert_eq!(on2.active_since, later);
-        let off = s.set_enabled(g, false, later).unwrap().unwrap();
-        assert!(!off.enabled);
-        assert!(s.all_active().unwrap().settings.is_empty());
-        s.put_settings(g, &sched(), later).unwrap();
-        assert!(s.pause(g, "gone", later).unwrap());
-        assert!(s.unpause(g).unwrap());
-        assert!(!s.unpause(g).unwrap());
-        assert_eq!(s.all_active().unwrap().settings.len(), 1);
     }
 
     #[test]
@@ -1264,29 +1115,5 @@ mod tests {
             s.get(GuildId(1)),
             Err(StoreError::Corrupt { guild: 1, .. })
         ));
-    }
-
-    #[test]
-    fn prune() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        s.put_settings(GuildId(1), &sched(), now()).unwrap();
-        s.begin_attempt(&req(1, false)).unwrap();
-        s.begin_attempt(&req(2, false)).unwrap();
-        assert_eq!(s.prune_attempts(day()).unwrap(), 0);
-        assert_eq!(s.prune_attempts(day().succ_opt().unwrap()).unwrap(), 2);
-        assert!(s.attempt(GuildId(1), day()).unwrap().is_none());
-        assert!(s.get(GuildId(1)).unwrap().is_some(), "settings are kept");
-    }
-
-    #[test]
-    fn seconds_are_dropped_from_time() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let mut sc = sched();
-        sc.time = NaiveTime::from_hms_opt(9, 15, 42).unwrap();
-        let saved = s.put_settings(GuildId(1), &sc, now()).unwrap();
-        assert_eq!(
-            saved.schedule.time,
-            NaiveTime::from_hms_opt(9, 15, 0).unwrap()
-        );
     }
 }

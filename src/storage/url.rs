@@ -1,5 +1,6 @@
-//! `DATABASE_URL` parsing. Only SQLite for now; the scheme is checked so a
-//! future `postgres://` URL fails loudly instead of creating a file named so.
+//! `DATABASE_URL` parsing: `sqlite:` for the embedded default, `postgres:`
+//! for a database shared by replicas. Anything else fails loudly instead of
+//! creating a file named after it.
 
 use std::path::PathBuf;
 
@@ -14,6 +15,9 @@ pub enum DatabaseUrl {
     SqliteFile(PathBuf),
     /// A private in-memory database (lost on exit; tests and dry runs).
     SqliteMemory,
+    /// A PostgreSQL connection string (`postgres://user:pass@host:port/db`),
+    /// checked but kept as given for the client.
+    Postgres(String),
 }
 
 impl DatabaseUrl {
@@ -26,9 +30,20 @@ impl DatabaseUrl {
             reason: reason.to_owned(),
         };
         let url_trimmed = url.trim();
+        if url_trimmed.starts_with("postgres://") || url_trimmed.starts_with("postgresql://") {
+            // The client's own parser says what is wrong, never echoing a
+            // password (the error is shown with the URL redacted).
+            return match url_trimmed.parse::<tokio_postgres::Config>() {
+                Ok(_) => Ok(Self::Postgres(url_trimmed.to_owned())),
+                Err(e) => Err(StoreError::InvalidUrl {
+                    url: redact(url_trimmed),
+                    reason: e.to_string(),
+                }),
+            };
+        }
         let rest = url_trimmed
             .strip_prefix("sqlite:")
-            .ok_or_else(|| invalid("only sqlite:// URLs are supported"))?;
+            .ok_or_else(|| invalid("only sqlite: and postgres:// URLs are supported"))?;
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, Some(q)),
             None => (rest, None),
@@ -46,6 +61,20 @@ impl DatabaseUrl {
             return Err(invalid("missing file path"));
         }
         Ok(Self::SqliteFile(PathBuf::from(path)))
+    }
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
     }
 }
 
@@ -80,9 +109,26 @@ mod tests {
     }
 
     #[test]
+    fn parses_postgres_urls() {
+        for ok in [
+            "postgres://bot@127.0.0.1:5432/bot",
+            "postgresql://bot:secret@db.internal/bot?connect_timeout=5",
+        ] {
+            assert_eq!(
+                DatabaseUrl::parse(ok).unwrap(),
+                DatabaseUrl::Postgres(ok.to_owned())
+            );
+        }
+        let err = DatabaseUrl::parse("postgres://bot:secret@db:notaport/bot").unwrap_err();
+        let shown = err.to_string();
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("bot:***@db"), "{shown}");
+    }
+
+    #[test]
     fn rejects_other_urls() {
         for bad in [
-            "postgres://localhost/bot",
+            "mysql://localhost/bot",
             "data/bot.db",
             "sqlite://",
             "sqlite:",

@@ -34,16 +34,19 @@ impl<C: Clock> TipsAdmin<C> {
 
     /// `/tips set`: saves the schedule (which turns tips on and clears a
     /// pause) and wakes the scheduler for this one change.
-    pub fn set(&self, guild: GuildId, schedule: &Schedule) -> Result<TipsStatus, StoreError> {
+    pub async fn set(&self, guild: GuildId, schedule: &Schedule) -> Result<TipsStatus, StoreError> {
         let now = self.clock.now();
-        let settings = self.store.put_settings(guild, schedule, now)?;
+        let settings = self.store.put_settings(guild, schedule, now).await?;
         self.scheduler.changed(guild);
         Ok(self.status(settings))
     }
 
     /// `/tips off`. `false` when the server never set tips up.
-    pub fn off(&self, guild: GuildId) -> Result<bool, StoreError> {
-        let changed = self.store.set_enabled(guild, false, self.clock.now())?;
+    pub async fn off(&self, guild: GuildId) -> Result<bool, StoreError> {
+        let changed = self
+            .store
+            .set_enabled(guild, false, self.clock.now())
+            .await?;
         if changed.is_some() {
             self.scheduler.changed(guild);
         }
@@ -51,8 +54,8 @@ impl<C: Clock> TipsAdmin<C> {
     }
 
     /// `/tips show`. `None` when the server never set tips up.
-    pub fn show(&self, guild: GuildId) -> Result<Option<TipsStatus>, StoreError> {
-        Ok(self.store.get(guild)?.map(|s| self.status(s)))
+    pub async fn show(&self, guild: GuildId) -> Result<Option<TipsStatus>, StoreError> {
+        Ok(self.store.get(guild).await?.map(|s| self.status(s)))
     }
 
     /// `/tips now`: today's tip at once, counted as today's.

@@ -27,7 +27,7 @@ pub use scheduler::{
 };
 pub use store::{
     nonce_for, ActiveSettings, Attempt, AttemptRequest, AttemptStatus, AttemptSummary, ChannelId,
-    GuildId, LastPost, Pause, Schedule, StoreError, TipSettings, TipStore,
+    Claim, GuildId, LastPost, Pause, ReplicaId, Schedule, StoreError, TipSettings, TipStore,
 };
 pub use timezones::{format_time, parse_time, parse_tz, search as search_timezones};
 

@@ -23,7 +23,8 @@ use super::clock::Clock;
 use super::schedule::{day_start, local_date, plan, Plan};
 use super::{PostError, TipPost, TipPoster};
 use crate::tips::{
-    Attempt, AttemptRequest, AttemptStatus, GuildId, StoreError, TipSettings, TipStore,
+    Attempt, AttemptRequest, AttemptStatus, Claim, GuildId, ReplicaId, StoreError, TipSettings,
+    TipStore,
 };
 
 /// Tuning knobs; the defaults suit Discord.
@@ -49,6 +50,17 @@ pub struct SchedulerConfig {
     pub store_retry: Duration,
     /// Attempt rows older than this many days are deleted (daily).
     pub keep_attempt_days: u32,
+    /// How long a claimed post keeps other replicas off it: a replica
+    /// killed mid-send has its post taken over this long after the claim.
+    /// Kept at least twice `post_timeout`, so a live claim never runs out
+    /// while its send is still waiting for Discord.
+    pub lease: Duration,
+    /// On a shared store: how often this replica says it is alive (and
+    /// learns how many share the rate budget).
+    pub heartbeat: Duration,
+    /// On a shared store: how often settings are read again, to learn of
+    /// changes made through another replica.
+    pub shared_reload: Duration,
 }
 
 /// Posts per second the bot starts by default: under Discord's global
@@ -67,6 +79,14 @@ impl SchedulerConfig {
             ..Self::default()
         }
     }
+
+    /// Sets the claim lease, and shortens the post timeout to half of it
+    /// if needed (see [`lease`](Self::lease)).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self.post_timeout = self.post_timeout.min(lease / 2);
+        self
+    }
 }
 
 impl Default for SchedulerConfig {
@@ -80,6 +100,9 @@ impl Default for SchedulerConfig {
             backoff_max: Duration::from_secs(600),
             store_retry: Duration::from_secs(30),
             keep_attempt_days: 30,
+            lease: Duration::from_secs(60),
+            heartbeat: Duration::from_secs(5),
+            shared_reload: Duration::from_secs(60),
         }
     }
 }
@@ -269,6 +292,13 @@ pub struct Scheduler<S: TipStore + ?Sized, P: TipPoster, C: Clock> {
     waiting: HashMap<GuildId, Vec<oneshot::Sender<Result<PostNowOutcome, PostNowError>>>>,
     /// Real time before which no post starts (pacing).
     next_start: Option<tokio::time::Instant>,
+    /// Whose claims this process's posts are.
+    replica: ReplicaId,
+    /// Replicas sharing the rate budget (1 unless the store is shared).
+    replicas: u32,
+    /// On a shared store: the next heartbeat and the next full read.
+    next_beat: Option<DateTime<Utc>>,
+    next_shared_reload: Option<DateTime<Utc>>,
 }
 
 /// A post that came back from Discord (or gave up waiting).
@@ -314,6 +344,11 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     pub fn new(store: Arc<S>, poster: Arc<P>, clock: Arc<C>, n_tips: usize) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let (status, _) = watch::channel(LoopStatus::Starting);
+        let replica = if store.is_shared() {
+            ReplicaId::random()
+        } else {
+            ReplicaId::LOCAL
+        };
         Self {
             store,
             poster,
@@ -334,6 +369,10 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             flying: HashMap::new(),
             waiting: HashMap::new(),
             next_start: None,
+            replica,
+            replicas: 1,
+            next_beat: None,
+            next_shared_reload: None,
         }
     }
 
@@ -356,7 +395,8 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     /// in flight is finished first; an unconfirmed one is resent with the
     /// same nonce by the next process.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
-        info!(n_tips = self.n_tips, "tip scheduler started");
+        info!(n_tips = self.n_tips, shared = self.store.is_shared(), replica = %self.replica,
+              "tip scheduler started");
         if self.n_tips == 0 {
             warn!("no tips in the knowledge base; daily tips will not be posted");
         }
@@ -375,8 +415,11 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             if self.rescan_at.is_some_and(|t| t <= now) {
                 self.dirty = true;
             }
+            if self.store.is_shared() {
+                self.share(now).await;
+            }
             if self.dirty {
-                if let Err(e) = self.reload(now) {
+                if let Err(e) = self.reload(now).await {
                     error!(error = %e, "cannot load tip settings; retrying");
                     let wake = add(now, self.config.store_retry);
                     if !self.idle_until(wake, &mut shutdown).await {
@@ -385,7 +428,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
                     continue;
                 }
             }
-            self.prune(now);
+            self.prune(now).await;
             // Start what is due, as far as the in-flight budget allows; each
             // server started either flies or changes state (no longer due,
             // held), so looping again cannot spin.
@@ -429,7 +472,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             match tokio::time::timeout_at(deadline, self.flights.join_next_with_id()).await {
                 Ok(Some(landed)) => {
                     // Waiting `/tips now` callers are told the scheduler stopped.
-                    let _ = self.record_landing(landed);
+                    let _ = self.record_landing(landed).await;
                 }
                 Ok(None) => break,
                 Err(_) => {
@@ -498,7 +541,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         match cmd {
             Command::Reload => self.dirty = true,
             Command::Changed(guild) => {
-                if let Err(e) = self.refresh(guild) {
+                if let Err(e) = self.refresh(guild).await {
                     warn!(error = %e, %guild, "cannot read a changed server's tip settings; reading all");
                     self.dirty = true;
                 }
@@ -512,8 +555,8 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     /// the store; servers known from an earlier read are then kept (each post
     /// re-reads its server first, so a stale entry sends nothing wrong), and
     /// the read is tried again after `store_retry`.
-    fn reload(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let all = self.store.all_active()?;
+    async fn reload(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let all = self.store.all_active().await?;
         let old = self.guilds.replace_all(all.settings, now);
         if all.skipped > 0 {
             self.guilds.keep_missing(old, now);
@@ -539,8 +582,8 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     }
 
     /// Re-reads one server after a change, so planning sees the new state.
-    fn refresh(&mut self, guild: GuildId) -> Result<(), StoreError> {
-        match self.store.get(guild)? {
+    async fn refresh(&mut self, guild: GuildId) -> Result<(), StoreError> {
+        match self.store.get(guild).await? {
             Some(settings) if settings.is_active() => {
                 let retry = self.guilds.get(&guild).and_then(|g| g.retry);
                 self.guilds.insert(guild, settings, retry, self.clock.now());
@@ -552,13 +595,42 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         Ok(())
     }
 
-    fn prune(&mut self, now: DateTime<Utc>) {
+    /// On a shared store: says this replica is alive, learns how many share
+    /// the rate budget, and reads every server again from time to time, as
+    /// `/tips` changes may have reached another replica.
+    async fn share(&mut self, now: DateTime<Utc>) {
+        if self.next_beat.is_none_or(|t| t <= now) {
+            let ttl = chrono::Duration::from_std(self.config.heartbeat.saturating_mul(3))
+                .unwrap_or(chrono::Duration::seconds(15));
+            match self.store.heartbeat(self.replica, now, ttl).await {
+                Ok(n) => {
+                    let n = n.max(1);
+                    if n != self.replicas {
+                        info!(replicas = n, "replicas sharing the tip rate budget");
+                    }
+                    self.replicas = n;
+                }
+                Err(e) => warn!(error = %e, "cannot record this replica's heartbeat"),
+            }
+            self.next_beat = Some(add(now, self.config.heartbeat));
+        }
+        match self.next_shared_reload {
+            Some(t) if t > now => {}
+            Some(_) => {
+                self.dirty = true;
+                self.next_shared_reload = Some(add(now, self.config.shared_reload));
+            }
+            None => self.next_shared_reload = Some(add(now, self.config.shared_reload)),
+        }
+    }
+
+    async fn prune(&mut self, now: DateTime<Utc>) {
         let today = now.date_naive();
         if self.last_prune == Some(today) {
             return;
         }
         let before = today - chrono::Days::new(u64::from(self.config.keep_attempt_days));
-        match self.store.prune_attempts(before) {
+        match self.store.prune_attempts(before).await {
             Ok(n) => {
                 self.last_prune = Some(today);
                 if n > 0 {
@@ -606,7 +678,10 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         let mut wake = now
             .checked_add_signed(MAX_IDLE)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        if let Some(at) = self.rescan_at {
+        for at in [self.rescan_at, self.next_beat, self.next_shared_reload]
+            .into_iter()
+            .flatten()
+        {
             wake = wake.min(at);
         }
         if self.n_tips == 0 {
@@ -638,7 +713,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         let cached_date = local_date(now, cached.settings.schedule.tz);
         let store_retry = add(now, self.config.store_retry);
         // Fresh settings: a `/tips` change may have landed since planning.
-        let settings = match self.store.get(guild) {
+        let settings = match self.store.get(guild).await {
             Ok(Some(s)) if s.is_active() => s,
             Ok(_) => {
                 self.guilds.remove(&guild);
@@ -662,26 +737,36 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             n_tips: self.n_tips,
             now,
             manual: false,
+            replica: self.replica,
+            lease: lease(&self.config),
         };
-        let attempt = match self.store.begin_attempt(&req) {
-            Ok(a) => a,
+        let attempt = match self.store.claim(&req).await {
+            Ok(Claim::Send(a)) => a,
+            Ok(Claim::Settled(attempt)) => {
+                // Settled by an earlier process, another replica or a stale
+                // cache: nothing to send.
+                debug!(guild = guild.0, %date, status = ?attempt.status, "tip already settled today");
+                if self.refresh(guild).await.is_err()
+                    || matches!(plan_of(&self.guilds, guild, now), Some(Plan::Due { .. }))
+                {
+                    let until = day_start_after(date, &settings).unwrap_or(store_retry);
+                    self.hold(guild, date, until);
+                }
+                return;
+            }
+            Ok(Claim::Elsewhere { until }) => {
+                // Another replica is sending it; look again when its lease
+                // ends (by then it is posted, or the replica is gone).
+                debug!(guild = guild.0, %date, %until, "tip claimed by another replica");
+                self.hold(guild, date, until.max(add(now, Duration::from_secs(1))));
+                return;
+            }
             Err(e) => {
                 error!(guild = guild.0, %date, error = %e, "cannot record tip attempt; will retry");
                 self.hold(guild, date, store_retry);
                 return;
             }
         };
-        if attempt.status != AttemptStatus::Pending {
-            // Settled by an earlier process (or a stale cache): nothing to send.
-            debug!(guild = guild.0, %date, status = ?attempt.status, "tip already settled today");
-            if self.refresh(guild).is_err()
-                || matches!(plan_of(&self.guilds, guild, now), Some(Plan::Due { .. }))
-            {
-                let until = day_start_after(date, &settings).unwrap_or(store_retry);
-                self.hold(guild, date, until);
-            }
-            return;
-        }
         if resume {
             info!(guild = guild.0, %date, nonce = %attempt.nonce, tries = attempt.tries,
                   late_secs = (now - slot).num_seconds(),
@@ -703,7 +788,9 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             tokio::time::sleep_until(at).await;
         }
         if !self.config.pacing.is_zero() {
-            self.next_start = Some(tokio::time::Instant::now() + self.config.pacing);
+            // The budget is shared: with n replicas, each starts 1/n of it.
+            let pacing = self.config.pacing.saturating_mul(self.replicas.max(1));
+            self.next_start = Some(tokio::time::Instant::now() + pacing);
         }
         let post = TipPost {
             guild: attempt.guild,
@@ -745,7 +832,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     /// Records a landed post, answers a waiting `/tips now`, and starts the
     /// `/tips now` requests that waited for this server's post.
     async fn land(&mut self, landed: Result<(tokio::task::Id, Landed), tokio::task::JoinError>) {
-        let Some(guild) = self.record_landing(landed) else {
+        let Some(guild) = self.record_landing(landed).await else {
             return;
         };
         for reply in self.waiting.remove(&guild).unwrap_or_default() {
@@ -754,7 +841,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     }
 
     /// The bookkeeping half of [`land`](Self::land); returns the server.
-    fn record_landing(
+    async fn record_landing(
         &mut self,
         landed: Result<(tokio::task::Id, Landed), tokio::task::JoinError>,
     ) -> Option<GuildId> {
@@ -775,7 +862,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             reply,
         } = landed;
         let (guild, date) = (attempt.guild, attempt.date);
-        let sent = self.record(&settings, &attempt, result);
+        let sent = self.record(&settings, &attempt, result).await;
         match &sent {
             Sent::Posted => info!(guild = guild.0, channel = attempt.channel.0, %date,
                 tip = attempt.tip_index, nonce = %attempt.nonce, tries = attempt.tries,
@@ -788,7 +875,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
                 status, %reason, "tips channel unavailable; tips paused for this server"),
         }
         if let Some(reply) = reply {
-            let outcome = self.manual_outcome(&settings, &attempt, sent);
+            let outcome = self.manual_outcome(&settings, &attempt, sent).await;
             if let Err(e) = &outcome {
                 info!(guild = guild.0, error = %e, "manual tip not posted");
             }
@@ -798,7 +885,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         Some(guild)
     }
 
-    fn manual_outcome(
+    async fn manual_outcome(
         &mut self,
         settings: &TipSettings,
         attempt: &Attempt,
@@ -809,7 +896,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             Sent::Posted => {
                 if settings.paused.is_some() {
                     // The post went through, so whatever paused tips is fixed.
-                    self.store.unpause(guild)?;
+                    self.store.unpause(guild).await?;
                     self.dirty = true;
                     info!(
                         guild = guild.0,
@@ -831,7 +918,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     }
 
     /// Stores the result of a send and plans what comes next for the server.
-    fn record(
+    async fn record(
         &mut self,
         settings: &TipSettings,
         attempt: &Attempt,
@@ -843,7 +930,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         let mut stored = true;
         let sent = match result {
             Ok(()) => {
-                if let Err(e) = self.store.mark_posted(guild, date, now) {
+                if let Err(e) = self.store.mark_posted(guild, date, now).await {
                     // Posted but not recorded: a resend would carry the same
                     // nonce, but hold this server so we do not try at once.
                     error!(guild = guild.0, %date, error = %e, "tip posted but not recorded");
@@ -853,8 +940,8 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             }
             Err(PostError::Gone { status, reason }) => {
                 let why = format!("{reason} (HTTP {status})");
-                let paused = self.store.pause(guild, &why, now);
-                let failed = self.store.mark_failed(guild, date, &why, now);
+                let paused = self.store.pause(guild, &why, now).await;
+                let failed = self.store.mark_failed(guild, date, &why, now).await;
                 if let Err(e) = paused.map(|_| ()).and(failed) {
                     error!(guild = guild.0, error = %e, "cannot record paused tips");
                     stored = false;
@@ -888,7 +975,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
                     _ => {
                         let why =
                             format!("gave up at local midnight after {tries} tries: {reason}");
-                        if let Err(e) = self.store.mark_failed(guild, date, &why, now) {
+                        if let Err(e) = self.store.mark_failed(guild, date, &why, now).await {
                             error!(guild = guild.0, error = %e, "cannot record failed tip");
                             stored = false;
                         }
@@ -897,7 +984,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
                 }
             }
             Err(PostError::Other(reason)) => {
-                if let Err(e) = self.store.mark_failed(guild, date, &reason, now) {
+                if let Err(e) = self.store.mark_failed(guild, date, &reason, now).await {
                     error!(guild = guild.0, error = %e, "cannot record failed tip");
                     stored = false;
                 }
@@ -905,7 +992,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             }
         };
         self.guilds.update(guild, now, |_, retry| *retry = None);
-        if !stored || self.refresh(guild).is_err() {
+        if !stored || self.refresh(guild).await.is_err() {
             self.hold(guild, date, store_retry);
         }
         sent
@@ -931,7 +1018,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             self.waiting.entry(guild).or_default().push(reply);
             return;
         }
-        match self.prepare_now(guild) {
+        match self.prepare_now(guild).await {
             Ok(Ok((settings, attempt))) => self.launch(settings, attempt, Some(reply)).await,
             Ok(Err(outcome)) => {
                 let _ = reply.send(Ok(outcome));
@@ -946,32 +1033,55 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     /// The attempt a `/tips now` sends, or the outcome when nothing needs
     /// sending.
     #[allow(clippy::type_complexity)]
-    fn prepare_now(
+    async fn prepare_now(
         &mut self,
         guild: GuildId,
     ) -> Result<Result<(TipSettings, Attempt), PostNowOutcome>, PostNowError> {
         if self.n_tips == 0 {
             return Err(PostNowError::NoTips);
         }
-        let settings = self.store.get(guild)?.ok_or(PostNowError::NotConfigured)?;
+        let settings = self
+            .store
+            .get(guild)
+            .await?
+            .ok_or(PostNowError::NotConfigured)?;
         let now = self.clock.now();
         let date = local_date(now, settings.schedule.tz);
-        let attempt = self.store.begin_attempt(&AttemptRequest {
-            guild,
-            date,
-            channel: settings.schedule.channel,
-            n_tips: self.n_tips,
-            now,
-            manual: true,
-        })?;
-        if attempt.status == AttemptStatus::Posted {
-            return Ok(Err(PostNowOutcome::AlreadyPosted {
+        let claim = self
+            .store
+            .claim(&AttemptRequest {
+                guild,
                 date,
-                at: attempt.posted_at,
-            }));
+                channel: settings.schedule.channel,
+                n_tips: self.n_tips,
+                now,
+                manual: true,
+                replica: self.replica,
+                lease: lease(&self.config),
+            })
+            .await?;
+        match claim {
+            Claim::Send(attempt) => Ok(Ok((settings, attempt))),
+            Claim::Settled(attempt) if attempt.status == AttemptStatus::Posted => {
+                Ok(Err(PostNowOutcome::AlreadyPosted {
+                    date,
+                    at: attempt.posted_at,
+                }))
+            }
+            Claim::Settled(attempt) => Err(PostNowError::Failed(
+                attempt.error.unwrap_or_else(|| "not posted".into()),
+            )),
+            Claim::Elsewhere { .. } => Err(PostNowError::Busy {
+                reason: "another replica of the bot is posting today's tip right now".into(),
+                will_retry: true,
+            }),
         }
-        Ok(Ok((settings, attempt)))
     }
+}
+
+/// The configured lease as the store wants it.
+fn lease(config: &SchedulerConfig) -> chrono::Duration {
+    chrono::Duration::from_std(config.lease).unwrap_or(chrono::Duration::seconds(60))
 }
 
 fn plan_of(guilds: &Agenda, guild: GuildId, now: DateTime<Utc>) -> Option<Plan> {

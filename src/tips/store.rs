@@ -148,7 +148,7 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
-/// Asks [`TipStore::begin_attempt`] for the day's attempt.
+/// Asks [`TipStore::claim`] for the day's attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptRequest {
     pub guild: GuildId,
@@ -159,6 +159,55 @@ pub struct AttemptRequest {
     pub now: DateTime<Utc>,
     /// A `/tips now` post: it may reopen a day that failed.
     pub manual: bool,
+    /// Who asks: the claim is theirs until `now + lease`.
+    pub replica: ReplicaId,
+    /// How long other replicas keep off a pending attempt this one took.
+    /// Longer than a send can take, so a live claim never expires mid-send.
+    pub lease: chrono::Duration,
+}
+
+/// One process sharing the database with others. A claim held by a
+/// replica keeps the others off that server's post until its lease ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReplicaId(pub u64);
+
+impl ReplicaId {
+    /// The only process of a store that is not shared: a restart is the
+    /// same replica and resumes its unconfirmed posts at once.
+    pub const LOCAL: ReplicaId = ReplicaId(0);
+
+    /// A fresh id for a process on a shared store, so a restarted replica
+    /// does not mistake a claim of its killed predecessor for its own.
+    pub fn random() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        // Never LOCAL.
+        ReplicaId(h.finish().max(1))
+    }
+}
+
+impl fmt::Display for ReplicaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// What [`TipStore::claim`] found for a server's day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours to send: new, or pending and not held by another live claim.
+    Send(Attempt),
+    /// Posted, or failed and not reopened: nothing to send.
+    Settled(Attempt),
+    /// Another replica holds the claim until `until` (or is taking it this
+    /// very moment): look again then.
+    Elsewhere { until: DateTime<Utc> },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -214,12 +263,16 @@ pub struct ActiveSettings {
 }
 
 /// Durable tip state. Implementations must make each method atomic and
-/// durable when it returns, and be safe to call from several threads (and,
+/// durable when it returns, and be safe to call from several tasks (and,
 /// for a shared database, several processes).
+///
+/// Async because a shared database answers over the network; the SQLite
+/// backend answers at once.
+#[async_trait::async_trait]
 pub trait TipStore: Send + Sync + 'static {
     /// Saves a server's schedule (`/tips set`): enables it, clears any pause,
     /// restarts `active_since` at `now`. Keeps rotation and history.
-    fn put_settings(
+    async fn put_settings(
         &self,
         guild: GuildId,
         schedule: &Schedule,
@@ -228,7 +281,7 @@ pub trait TipStore: Send + Sync + 'static {
 
     /// Turns tips on or off. Turning on also clears a pause and restarts
     /// `active_since`. `None` if the server never set tips up.
-    fn set_enabled(
+    async fn set_enabled(
         &self,
         guild: GuildId,
         enabled: bool,
@@ -236,17 +289,22 @@ pub trait TipStore: Send + Sync + 'static {
     ) -> Result<Option<TipSettings>, StoreError>;
 
     /// Stops posting for a server and records why. `false` if unknown.
-    fn pause(&self, guild: GuildId, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    async fn pause(
+        &self,
+        guild: GuildId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Clears a pause (after a manual post proved the channel works).
-    fn unpause(&self, guild: GuildId) -> Result<bool, StoreError>;
+    async fn unpause(&self, guild: GuildId) -> Result<bool, StoreError>;
 
-    fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError>;
+    async fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError>;
 
     /// Servers the scheduler should post for (enabled, not paused). Rows that
     /// cannot be read are logged, counted and skipped, so one bad row or page
     /// stops no one else.
-    fn all_active(&self) -> Result<ActiveSettings, StoreError>;
+    async fn all_active(&self) -> Result<ActiveSettings, StoreError>;
 
     /// Why the store is unhealthy (damaged, replaced under the bot), if it is.
     /// Stays set until the process restarts, so `/healthz` keeps saying so.
@@ -254,17 +312,41 @@ pub trait TipStore: Send + Sync + 'static {
         None
     }
 
-    /// Gets or creates the attempt for `(guild, date)`, atomically:
+    /// Whether the store answers at all (for `/healthz`): a cheap read.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Whether other processes may share this store (PostgreSQL): they then
+    /// claim posts with leases, re-read settings changed elsewhere, and
+    /// split the rate budget.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Says `replica` is alive and returns how many replicas were seen
+    /// within `ttl` (itself included), so each can take its share of the
+    /// rate budget. A store that is not shared answers 1.
+    async fn heartbeat(
+        &self,
+        _replica: ReplicaId,
+        _now: DateTime<Utc>,
+        _ttl: chrono::Duration,
+    ) -> Result<u32, StoreError> {
+        Ok(1)
+    }
+
+    /// Claims the attempt for `(guild, date)`, atomically:
     /// - none yet: picks the next tip from the rotation, records a pending
-    ///   attempt with a fresh nonce;
-    /// - pending (a previous process did not confirm): counts another try
-    ///   and returns it with the same nonce and tip;
-    /// - posted: returned unchanged (do not send);
-    /// - failed: returned unchanged, unless `manual`, which reopens it.
-    fn begin_attempt(&self, req: &AttemptRequest) -> Result<Attempt, StoreError>;
+    ///   attempt with a fresh nonce, claimed by `req.replica`;
+    /// - pending, and the claim is ours or its lease ran out (a replica was
+    ///   killed mid-send): counts another try, takes the claim, returns it
+    ///   with the same nonce and tip;
+    /// - pending and claimed by another replica: [`Claim::Elsewhere`];
+    /// - posted: settled (do not send);
+    /// - failed: settled, unless `manual`, which reopens it.
+    async fn claim(&self, req: &AttemptRequest) -> Result<Claim, StoreError>;
 
     /// Records that Discord accepted the day's post.
-    fn mark_posted(
+    async fn mark_posted(
         &self,
         guild: GuildId,
         date: NaiveDate,
@@ -272,7 +354,7 @@ pub trait TipStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     /// Gives up on the day's post and records why (never undoes `posted`).
-    fn mark_failed(
+    async fn mark_failed(
         &self,
         guild: GuildId,
         date: NaiveDate,
@@ -280,17 +362,18 @@ pub trait TipStore: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    fn attempt(&self, guild: GuildId, date: NaiveDate) -> Result<Option<Attempt>, StoreError>;
+    async fn attempt(&self, guild: GuildId, date: NaiveDate)
+        -> Result<Option<Attempt>, StoreError>;
 
     /// Advances the server's rotation and returns the tip index to use.
-    /// `begin_attempt` does this itself; exposed for tools and tests.
-    fn next_tip(&self, guild: GuildId, n_tips: usize) -> Result<usize, StoreError>;
+    /// `claim` does this itself; exposed for tools and tests.
+    async fn next_tip(&self, guild: GuildId, n_tips: usize) -> Result<usize, StoreError>;
 
-    fn rotation(&self, guild: GuildId) -> Result<Option<RotationState>, StoreError>;
+    async fn rotation(&self, guild: GuildId) -> Result<Option<RotationState>, StoreError>;
 
     /// Deletes attempt rows for local dates before `before` (history only;
     /// the last post is kept in the settings). Returns how many.
-    fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StoreError>;
+    async fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StoreError>;
 }
 
 /// The nonce for a server's post on a local date: `t<guild base36>-<yyyymmdd>`,

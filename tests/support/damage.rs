@@ -48,7 +48,7 @@ pub fn fill(
     now: chrono::DateTime<chrono::Utc>,
 ) {
     use massage_bot::storage::SqliteStore;
-    use massage_bot::tips::{ChannelId, GuildId, Schedule, TipStore};
+    use massage_bot::tips::{ChannelId, GuildId, Schedule};
     let store = SqliteStore::open(path).expect("open the database");
     for (i, guild) in guilds.into_iter().enumerate() {
         let schedule = Schedule {
