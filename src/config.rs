@@ -87,6 +87,7 @@ pub struct RawBotConfig {
     pub health_addr: Option<String>,
     pub gateway_give_up_secs: Option<String>,
     pub rate_limit: Option<String>,
+    pub tip_lease_secs: Option<String>,
 }
 
 /// `serve`'s own settings as given, besides [`RawBotConfig`].
@@ -158,9 +159,18 @@ pub struct BotConfig {
     pub health_addr: Option<SocketAddr>,
     /// How long the gateway may stay unreachable before the bot stops.
     pub gateway_give_up: Duration,
-    /// Requests per second the bot starts itself (daily tips).
+    /// Requests per second the bot starts itself (daily tips), shared by
+    /// every replica on one database.
     pub rate_limit: u32,
+    /// How long a replica's claim on a day's tip holds (see
+    /// `SchedulerConfig::lease`).
+    pub tip_lease: Duration,
 }
+
+/// Long enough for any send (they time out at 15 s) with room to spare;
+/// short enough that a killed replica's tips go out a minute late, not an
+/// hour.
+pub const DEFAULT_TIP_LEASE: Duration = Duration::from_secs(60);
 
 /// Long enough to ride out a Discord incident or a network blip, short
 /// enough that a bot which cannot answer does not run unnoticed for hours.
@@ -226,7 +236,21 @@ impl BotConfig {
             })
             .transpose()?
             .unwrap_or(crate::tips::DEFAULT_RATE_LIMIT);
+        let tip_lease = given(raw.tip_lease_secs)
+            .map(|v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|s| (2..=3600).contains(s))
+                    .map(Duration::from_secs)
+                    .ok_or(ConfigError::Invalid {
+                        name: "TIP_LEASE_SECS",
+                        why: format!("`{v}` is not a number of seconds from 2 to 3600"),
+                    })
+            })
+            .transpose()?
+            .unwrap_or(DEFAULT_TIP_LEASE);
         Ok(BotConfig {
+            tip_lease,
             token,
             gateway_give_up,
             rate_limit,
@@ -332,6 +356,24 @@ mod tests {
         for bad in ["0", "51", "fast"] {
             let e = rate(bad).expect_err(bad).to_string();
             assert!(e.contains("DISCORD_RATE_LIMIT") && e.contains("50"), "{e}");
+        }
+    }
+
+    #[test]
+    fn tip_lease() {
+        let lease = |v: &str| {
+            BotConfig::from_raw(RawBotConfig {
+                token: Some("MTA.abcdefghijklmnopqrstuvwxyz.0123456789".to_owned()),
+                tip_lease_secs: Some(v.to_owned()),
+                ..RawBotConfig::default()
+            })
+            .map(|c| c.tip_lease.as_secs())
+        };
+        assert_eq!(lease("").ok(), Some(DEFAULT_TIP_LEASE.as_secs()));
+        assert_eq!(lease("5").ok(), Some(5));
+        for bad in ["0", "1", "3601", "soon"] {
+            let e = lease(bad).expect_err(bad).to_string();
+            assert!(e.contains("TIP_LEASE_SECS"), "{e}");
         }
     }
 

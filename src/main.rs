@@ -63,6 +63,11 @@ struct RunArgs {
     /// allows 50 requests a second per bot).
     #[arg(long, env = "DISCORD_RATE_LIMIT", value_name = "PER_SECOND")]
     rate_limit: Option<String>,
+    /// With replicas on PostgreSQL: how long a replica's claim on a tip
+    /// keeps the others off it, in seconds (default 60). A replica killed
+    /// mid-post has its tip sent by another this long after.
+    #[arg(long, env = "TIP_LEASE_SECS", value_name = "SECONDS")]
+    tip_lease_secs: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -89,6 +94,7 @@ impl From<RunArgs> for massage_bot::config::RawBotConfig {
             health_addr: a.health_addr,
             gateway_give_up_secs: a.gateway_give_up_secs,
             rate_limit: a.rate_limit,
+            tip_lease_secs: a.tip_lease_secs,
         }
     }
 }

@@ -144,6 +144,7 @@ impl Env {
             health_addr: None,
             gateway_give_up: massage_bot::config::DEFAULT_GATEWAY_GIVE_UP,
             rate_limit: massage_bot::tips::DEFAULT_RATE_LIMIT,
+            tip_lease: massage_bot::config::DEFAULT_TIP_LEASE,
         };
         let from = self.fake.requests().len();
         let (stop, stopped) = oneshot::channel::<()>();

@@ -120,7 +120,7 @@ fn start_tips<C: Clock>(
         Arc::clone(&clock),
         engine.knowledge().tips.len(),
     )
-    .with_config(SchedulerConfig::for_rate(config.rate_limit));
+    .with_config(SchedulerConfig::for_rate(config.rate_limit).with_lease(config.tip_lease));
     handler.set_tips(TipsAdmin::new(store, scheduler.handle(), clock));
     tokio::spawn(scheduler.run(stop.clone()))
 }

@@ -56,7 +56,8 @@ pub struct SchedulerConfig {
     /// while its send is still waiting for Discord.
     pub lease: Duration,
     /// On a shared store: how often this replica says it is alive (and
-    /// learns how many share the rate budget).
+    /// learns how many share the rate budget). A replica silent for three
+    /// of these no longer counts, so a killed one holds no share for long.
     pub heartbeat: Duration,
     /// On a shared store: how often settings are read again, to learn of
     /// changes made through another replica.
@@ -101,7 +102,7 @@ impl Default for SchedulerConfig {
             store_retry: Duration::from_secs(30),
             keep_attempt_days: 30,
             lease: Duration::from_secs(60),
-            heartbeat: Duration::from_secs(5),
+            heartbeat: Duration::from_secs(2),
             shared_reload: Duration::from_secs(60),
         }
     }

@@ -327,6 +327,11 @@ struct State_ {
     /// Registered commands by scope (`None` = global).
     commands: HashMap<Option<u64>, Vec<Value>>,
     messages: Vec<Value>,
+    /// Messages sent with `enforce_nonce`, by channel and nonce: Discord
+    /// answers a repeat with the first message and creates none.
+    nonces: HashMap<(u64, String), Value>,
+    /// Posts answered that way.
+    nonce_repeats: usize,
     stats: GatewayStats,
     frames: Vec<GatewayFrame>,
     connection_queries: Vec<Option<String>>,
@@ -362,6 +367,9 @@ struct ResponseDelay {
     method: String,
     prefix: String,
     delay: Duration,
+    /// Applied after the request took effect (a message is created, but
+    /// its sender hears of it only later), not before.
+    after: bool,
 }
 
 struct Inner {
@@ -652,6 +660,17 @@ impl FakeDiscord {
     /// answered `delay` after they arrive (the latest setting wins; zero
     /// removes it).
     pub fn set_response_delay(&self, method: &str, path_prefix: &str, delay: Duration) {
+        self.set_delay(method, path_prefix, delay, false);
+    }
+
+    /// Like [`set_response_delay`](Self::set_response_delay), but the
+    /// request takes effect at once and only the answer waits: a client
+    /// killed meanwhile has posted without knowing it.
+    pub fn set_answer_delay(&self, method: &str, path_prefix: &str, delay: Duration) {
+        self.set_delay(method, path_prefix, delay, true);
+    }
+
+    fn set_delay(&self, method: &str, path_prefix: &str, delay: Duration, after: bool) {
         let (method, prefix) = (method.to_ascii_uppercase(), api_path(path_prefix));
         let mut st = self.inner.lock();
         st.response_delays
@@ -661,8 +680,15 @@ impl FakeDiscord {
                 method,
                 prefix,
                 delay,
+                after,
             });
         }
+    }
+
+    /// Channel posts that repeated an earlier post's nonce and were
+    /// answered with the earlier message instead of creating one.
+    pub fn nonce_repeats(&self) -> usize {
+        self.inner.lock().nonce_repeats
     }
 
     // ----- observation ---------------------------------------------------
@@ -1439,12 +1465,12 @@ async fn rest(State(inner): State<Arc<Inner>>, req: Request) -> Response {
             .iter()
             .rev()
             .find(|d| d.method == method && path.starts_with(&d.prefix))
-            .map(|d| d.delay)
+            .map(|d| (d.delay, d.after))
     };
     let bytes = to_bytes(req.into_body(), 64 << 20)
         .await
         .unwrap_or_default();
-    if let Some(d) = delay {
+    if let Some((d, false)) = delay {
         tokio::time::sleep(d).await;
     }
     let body = if bytes.is_empty() {
@@ -1470,6 +1496,9 @@ async fn rest(State(inner): State<Arc<Inner>>, req: Request) -> Response {
         });
         (status, resp_body, resp_headers)
     };
+    if let Some((d, true)) = delay {
+        tokio::time::sleep(d).await;
+    }
     drop(in_flight);
     inner.bump();
     if status == 204 {
@@ -1651,8 +1680,21 @@ fn answer(inner: &Inner, st: &mut State_, method: &str, path: &str, body: &Value
                     return invalid_form_body(e);
                 }
             }
+            // Discord de-duplicates by nonce for a few minutes; the fake
+            // for as long as it runs.
+            let nonce = (body["enforce_nonce"] == json!(true))
+                .then(|| body["nonce"].as_str().map(|n| (channel, n.to_owned())))
+                .flatten();
+            if let Some(first) = nonce.as_ref().and_then(|k| st.nonces.get(k)) {
+                let first = first.clone();
+                st.nonce_repeats += 1;
+                return ok(first);
+            }
             let m = message_object(channel, body);
             st.messages.push(body.clone());
+            if let Some(k) = nonce {
+                st.nonces.insert(k, m.clone());
+            }
             ok(m)
         }
         Route::Channel { channel } => match st.channel_models.get(&channel) {
