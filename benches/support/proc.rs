@@ -2,8 +2,15 @@
 //! elsewhere).
 
 /// User plus system CPU seconds so far.
+#[allow(dead_code)]
 pub fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
+    cpu_seconds_of("self")
+}
+
+/// User plus system CPU seconds of process `pid` (`"self"` for this one),
+/// zero once it is gone.
+pub fn cpu_seconds_of(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|s| {
             let f: Vec<u64> = s
@@ -31,4 +38,20 @@ pub fn peak_rss_mib() -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// CPU seconds of every process named `name` (e.g. `postgres`: the server
+/// and each connection's backend).
+#[allow(dead_code)]
+pub fn cpu_seconds_named(name: &str) -> f64 {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let pid = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            (comm.trim() == name).then(|| cpu_seconds_of(&pid.to_string()))
+        })
+        .sum()
 }

@@ -664,7 +664,9 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
                 continue;
             };
             match plan(&st.settings, now) {
-                Plan::Due { date, slot, .. } if !held(st.retry, date, now) => due.push((slot, g)),
+                Plan::Due { date, slot, .. } if !held(st.retry, date, now) => {
+                    due.push((slot, self.turn(g), g))
+                }
                 _ => stale.push(g),
             }
         }
@@ -672,7 +674,22 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             self.guilds.update(g, now, |_, _| {});
         }
         due.sort_unstable();
-        due.into_iter().map(|(_, g)| g).collect()
+        due.into_iter().map(|(_, _, g)| g).collect()
+    }
+
+    /// Where a server comes among those due at the same slot. Alone, in
+    /// id order. Replicas each take their own order, so they claim
+    /// different servers instead of all asking for the same one and being
+    /// turned away (each refusal is a database round trip).
+    fn turn(&self, g: GuildId) -> u64 {
+        if self.replica == ReplicaId::LOCAL {
+            return g.0;
+        }
+        // splitmix64: a cheap, well-spread mix of the two ids.
+        let mut z = (g.0 ^ self.replica.0).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 
     fn next_wake(&self, now: DateTime<Utc>) -> DateTime<Utc> {

@@ -685,6 +685,11 @@ impl FakeDiscord {
         }
     }
 
+    /// How many channel messages exist (cheap, unlike `channel_messages`).
+    pub fn message_count(&self) -> usize {
+        self.inner.lock().messages.len()
+    }
+
     /// Channel posts that repeated an earlier post's nonce and were
     /// answered with the earlier message instead of creating one.
     pub fn nonce_repeats(&self) -> usize {
