@@ -11,8 +11,8 @@ use massage_bot::knowledge::Knowledge;
 use massage_bot::reply::Kind;
 use serde_json::{json, Value};
 use support::{
-    assert_within_limits, limits, opt_str, BotProcess, FakeDiscord, Invoker, ResumeMode, APP_ID,
-    GUILD_ID, TOKEN,
+    assert_within_limits, limits, opt_str, subcommand, BotProcess, FakeDiscord, Invoker,
+    ResumeMode, APP_ID, GUILD_ID, TOKEN,
 };
 
 const READY: Duration = Duration::from_secs(20);
@@ -119,6 +119,15 @@ fn option<'a>(cmd: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("/{} has no option {name}: {cmd:#}", cmd["name"]))
 }
 
+/// `/benefits`, `/safe` and `/ask` end with an optional boolean `private`.
+fn assert_private_option(c: &Value) {
+    let options = c["options"].as_array().unwrap();
+    assert_eq!(options.len(), 2, "{c}");
+    let p = option(c, "private");
+    assert_eq!(p["type"], 5, "a boolean: {p}");
+    assert_ne!(p["required"], true, "{p}");
+}
+
 fn check_commands(list: &[Value]) {
     let find = |name: &str| {
         list.iter()
@@ -135,14 +144,14 @@ fn check_commands(list: &[Value]) {
         assert_eq!(o["type"], 3, "/{name} topic is a string: {o}");
         assert_eq!(o["required"], true, "/{name} topic is required: {o}");
         assert_eq!(o["autocomplete"], true, "/{name} topic autocompletes: {o}");
-        assert_eq!(c["options"].as_array().unwrap().len(), 1, "{c}");
+        assert_private_option(c);
     }
     let ask = find("ask");
     let q = option(ask, "question");
     assert_eq!(q["type"], 3, "{q}");
     assert_eq!(q["required"], true, "{q}");
     assert_ne!(q["autocomplete"], true, "{q}");
-    assert_eq!(ask["options"].as_array().unwrap().len(), 1, "{ask}");
+    assert_private_option(ask);
     for name in ["tip", "topics", "about"] {
         let c = find(name);
         assert!(
@@ -164,7 +173,23 @@ fn check_commands(list: &[Value]) {
     }
     let tips = find("tips");
     assert_eq!(tips["default_member_permissions"], "32", "{tips}");
-    assert_eq!(list.len(), 7, "exactly seven commands");
+    // /tips is a server's: installed there, used there (no deprecated
+    // dm_permission); everything else also works installed by a user, in
+    // DMs with the bot and in other DMs.
+    assert_eq!(tips["contexts"], json!([0]), "{tips}");
+    assert_eq!(tips["integration_types"], json!([0]), "{tips}");
+    assert!(
+        tips.get("dm_permission").is_none_or(Value::is_null),
+        "{tips}"
+    );
+    for c in list.iter().filter(|c| c["name"] != "tips") {
+        assert_eq!(c["contexts"], json!([0, 1, 2]), "{c}");
+        assert_eq!(c["integration_types"], json!([0, 1]), "{c}");
+    }
+    // The message context menu.
+    let menu = find("Ask massage-bot");
+    assert_eq!(menu["type"], 3, "a message command: {menu}");
+    assert_eq!(list.len(), 8, "exactly eight commands");
     // Discord's own rules (names, description lengths, option order).
     support::check_commands(list).unwrap_or_else(|e| panic!("Discord would refuse: {e:?}"));
 }
@@ -1000,4 +1025,249 @@ async fn forged_and_stale_buttons_get_a_clear_private_reply() {
         .send_command("benefits", json!([opt_str("topic", "stress")]))
         .await;
     assert_reply(&ok, false);
+}
+
+// ----- Discord-native: follow-ups, the context menu, DMs, private answers ----
+
+/// The embed an answer shows, without what varies between two sends.
+fn shown(body: &Value) -> Value {
+    embeds(body)[0].clone()
+}
+
+/// Every follow-up button (`a1:…`) under a callback's message.
+fn follow_ups(body: &Value) -> Vec<String> {
+    support::button_ids(&body["data"])
+        .into_iter()
+        .filter(|id| id.starts_with("a1:"))
+        .collect()
+}
+
+/// The command a follow-up id stands for: (`benefits` or `safe`, topic).
+fn typed(id: &str) -> (&'static str, String) {
+    let mut parts = id.splitn(3, ':').skip(1);
+    let command = match parts.next() {
+        Some("b") => "benefits",
+        Some("s") => "safe",
+        other => panic!("not a follow-up id: {other:?}"),
+    };
+    (command, parts.next().unwrap().to_owned())
+}
+
+async fn click_as(h: &Harness, message: Value, custom_id: &str, user_id: u64) -> Value {
+    let i = h.fake.interaction_component(
+        custom_id,
+        message,
+        &Invoker {
+            user_id,
+            ..Invoker::member()
+        },
+    );
+    h.fake.send_interaction(&i).await
+}
+
+/// Under an answer: the other side of its topic and its See-also topics.
+/// Each click answers exactly as typing the command does: publicly for the
+/// member who asked, privately for anyone else.
+#[tokio::test]
+async fn follow_up_buttons_answer_exactly_as_typing_the_command() {
+    let h = start(&[]).await;
+    let body = h
+        .fake
+        .send_command("safe", json!([opt_str("topic", "pregnancy")]))
+        .await;
+    assert_reply(&body, false);
+    let ids = follow_ups(&body);
+    assert!(ids.len() >= 2, "the other side and See also: {body:#}");
+    let engine = quotes_engine();
+    let pregnancy = engine
+        .knowledge()
+        .topics
+        .iter()
+        .find(|t| t.id.as_str() == "pregnancy")
+        .expect("a pregnancy topic");
+    assert_eq!(
+        ids.contains(&"a1:b:pregnancy".to_owned()),
+        pregnancy.benefits.is_some(),
+        "the other side, when the topic has it: {ids:?}"
+    );
+    let message = support::message_from_callback(support::CHANNEL_ID, &body);
+    let asked = support::answered_for(message.clone(), support::USER_ID, "safe");
+    for id in &ids {
+        let (command, topic) = typed(id);
+        let typed_body = h
+            .fake
+            .send_command(command, json!([opt_str("topic", &topic)]))
+            .await;
+        // The asker: the same reply, as public as typing it.
+        let mine = click_as(&h, asked.clone(), id, support::USER_ID).await;
+        assert_reply(&mine, is_ephemeral(&typed_body));
+        assert_eq!(shown(&mine), shown(&typed_body), "{id}");
+        assert_eq!(follow_ups(&mine), follow_ups(&typed_body), "{id}");
+        // Anyone else: the same reply, only for them.
+        let theirs = click_as(&h, asked.clone(), id, support::snowflake()).await;
+        assert_reply(&theirs, true);
+        assert_eq!(shown(&theirs), shown(&typed_body), "{id}");
+    }
+    // A message of unknown origin (no interaction metadata): private.
+    let unknown = click_as(&h, message, &ids[0], support::USER_ID).await;
+    assert_reply(&unknown, true);
+}
+
+/// "Did you mean" and "not covered" offer one button per suggestion,
+/// each answering exactly as typing it would.
+#[tokio::test]
+async fn suggestions_have_a_button_each_that_answers_it() {
+    let h = start(&[]).await;
+    for (topic, kind) in [
+        (did_you_mean_input(), "did you mean"),
+        ("lottery numbers".to_owned(), "not covered"),
+    ] {
+        let body = h
+            .fake
+            .send_command("benefits", json!([opt_str("topic", &topic)]))
+            .await;
+        assert_reply(&body, true);
+        let ids = follow_ups(&body);
+        assert!(!ids.is_empty(), "{kind}: {body:#}");
+        let asked = support::answered_for(
+            support::message_from_callback(support::CHANNEL_ID, &body),
+            support::USER_ID,
+            "benefits",
+        );
+        for id in &ids {
+            let (command, topic) = typed(id);
+            let typed_body = h
+                .fake
+                .send_command(command, json!([opt_str("topic", &topic)]))
+                .await;
+            let answer = click_as(&h, asked.clone(), id, support::USER_ID).await;
+            assert_reply(&answer, is_ephemeral(&typed_body));
+            assert_eq!(shown(&answer), shown(&typed_body), "{kind}: {id}");
+        }
+    }
+}
+
+/// Forged, stale and unknown follow-up ids get a clear private reply.
+#[tokio::test]
+async fn forged_follow_up_ids_get_a_clear_private_reply() {
+    let h = start(&[]).await;
+    let body = h
+        .fake
+        .send_command("benefits", json!([opt_str("topic", "sleep")]))
+        .await;
+    let message = support::message_from_callback(support::CHANNEL_ID, &body);
+    for (id, says) in [
+        ("a1:b:no-such-topic", "earlier version of my knowledge"),
+        ("a1:b:../../etc", "don't recognise this button"),
+        ("a1:z:sleep", "don't recognise this button"),
+        ("a1:b:sleep:@everyone", "don't recognise this button"),
+        ("a9:b:sleep", "don't recognise this button"),
+    ] {
+        let reply = click_as(&h, message.clone(), id, support::USER_ID).await;
+        let e = assert_reply(&reply, true);
+        assert_eq!(title(&e), "That button no longer works", "{id}: {e:#}");
+        assert!(e.to_string().contains(says), "{id}: {e:#}");
+    }
+}
+
+/// The message context menu answers the text of the message it is used
+/// on, as /ask would, privately; crisis wording gets the crisis reply.
+#[tokio::test]
+async fn ask_about_a_message_answers_privately_as_ask_would() {
+    let h = start(&[]).await;
+    let question = "im 20 weeks pregnant, is a foot massage ok?";
+    let target = support::user_message(support::CHANNEL_ID, question, support::snowflake());
+    let i = h
+        .fake
+        .interaction_message_command("Ask massage-bot", target, &Invoker::member());
+    let body = h.fake.send_interaction(&i).await;
+    let e = assert_reply(&body, true);
+    let typed_body = h
+        .fake
+        .send_command("ask", json!([opt_str("question", question)]))
+        .await;
+    assert_eq!(e, shown(&typed_body), "the same answer as /ask");
+    assert!(e.to_string().to_lowercase().contains("pregnan"), "{e:#}");
+
+    let crisis = support::user_message(
+        support::CHANNEL_ID,
+        "honestly i want to kill myself",
+        support::snowflake(),
+    );
+    let i = h
+        .fake
+        .interaction_message_command("Ask massage-bot", crisis, &Invoker::member());
+    let body = h.fake.send_interaction(&i).await;
+    let e = assert_reply(&body, true);
+    let engine = quotes_engine();
+    let expected = engine.answer(&Request::Ask("honestly i want to kill myself".into()));
+    assert_eq!(expected.kind, Kind::Crisis);
+    assert_eq!(title(&e), expected.title, "{e:#}");
+
+    // A message with no text (an image, an embed) gets a clear reply.
+    let empty = support::user_message(support::CHANNEL_ID, "", support::snowflake());
+    let i = h
+        .fake
+        .interaction_message_command("Ask massage-bot", empty, &Invoker::member());
+    let body = h.fake.send_interaction(&i).await;
+    let e = assert_reply(&body, true);
+    assert!(title(&e).contains("no text"), "{e:#}");
+}
+
+/// In a DM (no guild, `user` instead of `member`) the Q&A commands answer
+/// as in a server, and their buttons work; /tips says it is for servers.
+#[tokio::test]
+async fn commands_work_in_dms() {
+    let h = start(&[]).await;
+    let dm = Invoker::dm();
+    for (name, options) in [
+        ("safe", json!([opt_str("topic", "pregnancy")])),
+        ("benefits", json!([opt_str("topic", "sleep")])),
+        (
+            "ask",
+            json!([opt_str("question", "does massage help with anxiety?")]),
+        ),
+        ("tip", json!([])),
+        ("about", json!([])),
+    ] {
+        let i = h.fake.interaction_command(name, options.clone(), &dm);
+        let body = h.fake.send_interaction(&i).await;
+        let typed_body = h.fake.send_command(name, options).await;
+        assert_reply(&body, is_ephemeral(&typed_body));
+        if name != "tip" {
+            assert_eq!(shown(&body), shown(&typed_body), "/{name}");
+        }
+    }
+    let i = h
+        .fake
+        .interaction_command("tips", json!([subcommand("show", json!([]))]), &dm);
+    let body = h.fake.send_interaction(&i).await;
+    assert_reply(&body, true);
+}
+
+/// `private: true` makes an answer ephemeral; false or absent keeps it
+/// public.
+#[tokio::test]
+async fn the_private_option_makes_an_answer_ephemeral() {
+    let h = start(&[]).await;
+    let private = |v: bool| json!({"name": "private", "type": 5, "value": v});
+    for (name, option) in [
+        ("benefits", opt_str("topic", "sleep")),
+        ("safe", opt_str("topic", "pregnancy")),
+        ("ask", opt_str("question", "can massage help my back pain?")),
+    ] {
+        let public = h.fake.send_command(name, json!([option.clone()])).await;
+        assert_reply(&public, false);
+        let off = h
+            .fake
+            .send_command(name, json!([option.clone(), private(false)]))
+            .await;
+        assert_reply(&off, false);
+        let on = h
+            .fake
+            .send_command(name, json!([option, private(true)]))
+            .await;
+        assert_reply(&on, true);
+        assert_eq!(shown(&on), shown(&public), "/{name}");
+    }
 }

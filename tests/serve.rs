@@ -317,10 +317,27 @@ async fn commands_autocomplete_and_buttons_are_answered_in_the_response() {
     assert!(embed_text(&q).contains('"'), "verbatim quotes: {q:#}");
     let forged = s
         .fake
-        .interaction_component("q1:forged:b1", message, &member);
+        .interaction_component("q1:forged:b1", message.clone(), &member);
     let f = s.answer(&forged).await;
     assert_eq!(f["data"]["flags"], 64, "{f:#}");
     assert!(embed_text(&f).contains("button"), "{f:#}");
+
+    // A follow-up button answers as the command would, privately for a
+    // member who did not ask.
+    let follow_up = support::button_ids(&r["data"])
+        .into_iter()
+        .find(|id| id.starts_with("a1:"))
+        .unwrap_or_else(|| panic!("a follow-up button: {r:#}"));
+    let click = s
+        .fake
+        .interaction_component(&follow_up, message.clone(), &member);
+    let a = s.answer(&click).await;
+    assert_eq!(a["type"], 4, "{a:#}");
+    assert_eq!(a["data"]["flags"], 64, "{a:#}");
+    assert!(
+        a["data"]["embeds"][0]["footer"]["text"].is_string(),
+        "the caveat: {a:#}"
+    );
 
     // Nothing went to Discord's callback endpoint: the answers were the
     // responses.

@@ -6,7 +6,10 @@
 //! to. Ids are versioned and parsed strictly; anything else (a forged id,
 //! one from another knowledge version) gets a clear private reply.
 //!
-//! `q1:<fingerprint>:<items>` opens the quotes behind a reply;
+//! `a1:<b|s>:<topic id>` answers `/benefits` or `/safe` for a topic (the
+//! follow-ups under an answer, the suggestions of a "did you mean"): it
+//! names the topic by id, so it works across knowledge versions while the
+//! topic exists. `q1:<fingerprint>:<items>` opens the quotes behind a reply;
 //! `qp1:<fingerprint>:<page>:<items>` turns their pages. Items are joined
 //! with `.`: `b3` benefits of topic 3 in full, `B3` in brief, `s3`/`S3`
 //! safety, `n7` after a section (the note of vocabulary term 7), `x3`/`y3`
@@ -15,7 +18,8 @@
 use serenity::all::{ButtonStyle, CreateActionRow, CreateButton};
 
 use crate::engine::Engine;
-use crate::reply::{Intent, Shown};
+use crate::knowledge::TopicId;
+use crate::reply::{Command, Intent, Kind, Reply, Shown};
 
 /// Discord's limit on a `custom_id`.
 pub const CUSTOM_ID_MAX: usize = 100;
@@ -26,6 +30,10 @@ const MAX_PAGE: usize = 99;
 
 const OPEN: &str = "q1";
 const PAGE: &str = "qp1";
+const ANSWER: &str = "a1";
+/// Discord's limits: five buttons a row, 80 characters a label.
+const ROW_MAX: usize = 5;
+const LABEL_MAX: usize = 80;
 
 /// What a click asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +43,8 @@ pub enum Click {
     Quotes(Vec<Shown>),
     /// Another page of quotes, replacing the page shown.
     QuotesPage { shown: Vec<Shown>, page: usize },
+    /// What `/benefits <topic>` or `/safe <topic>` answers.
+    Answer { intent: Intent, topic: TopicId },
 }
 
 /// Why a click cannot be answered.
@@ -63,15 +73,93 @@ fn page_id(engine: &Engine, shown: &[Shown], page: usize) -> Option<String> {
     (id.len() <= CUSTOM_ID_MAX).then_some(id)
 }
 
-/// The row under an answer: its Quotes button, if it has one.
-pub fn answer_rows(engine: &Engine, shown: &[Shown]) -> Vec<CreateActionRow> {
-    quotes_id(engine, shown)
+/// The id of the button that answers `intent` for `topic`.
+pub fn answer_id(intent: Intent, topic: &TopicId) -> String {
+    let side = match intent {
+        Intent::Benefits => 'b',
+        Intent::Safe => 's',
+    };
+    format!("{ANSWER}:{side}:{}", topic.as_str())
+}
+
+fn intent_of(command: Command) -> Option<Intent> {
+    match command {
+        Command::Benefits => Some(Intent::Benefits),
+        Command::Safe => Some(Intent::Safe),
+        _ => None,
+    }
+}
+
+/// A button that answers as typing the command would, labelled with it.
+fn answer_button(intent: Intent, topic: &TopicId, title: &str) -> CreateButton {
+    let label: String = format!("/{} {}", intent.command().as_str(), title.to_lowercase())
+        .chars()
+        .take(LABEL_MAX)
+        .collect();
+    CreateButton::new(answer_id(intent, topic))
+        .label(label)
+        .style(ButtonStyle::Secondary)
+}
+
+/// The buttons under a reply: its Quotes and the other side of its topic
+/// (benefits or safety), then the See-also topics; under a "did you mean"
+/// or "not covered", one button per suggestion. Each follow-up gives exactly the reply that
+/// typing its command would.
+pub fn answer_rows(engine: &Engine, reply: &Reply) -> Vec<CreateActionRow> {
+    let mut rows = Vec::new();
+    let mut first: Vec<CreateButton> = quotes_id(engine, &reply.shown)
         .map(|id| {
-            vec![CreateActionRow::Buttons(vec![CreateButton::new(id)
+            CreateButton::new(id)
                 .label("Quotes")
-                .style(ButtonStyle::Secondary)])]
+                .style(ButtonStyle::Secondary)
         })
-        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let mut used: Vec<String> = Vec::new();
+    if matches!(reply.kind, Kind::Answer | Kind::NoSection) {
+        let other = reply
+            .topic
+            .as_ref()
+            .zip(intent_of(reply.command))
+            .and_then(|(id, asked)| {
+                let other = match asked {
+                    Intent::Benefits => Intent::Safe,
+                    Intent::Safe => Intent::Benefits,
+                };
+                let topic = engine.knowledge().topic(id)?;
+                topic.section(other == Intent::Safe)?;
+                Some((other, topic))
+            });
+        if let Some((intent, topic)) = other {
+            used.push(answer_id(intent, &topic.id));
+            first.push(answer_button(intent, &topic.id, &topic.title));
+        }
+    }
+    if !first.is_empty() {
+        rows.push(CreateActionRow::Buttons(first));
+    }
+    let more = match reply.kind {
+        Kind::Answer | Kind::NoSection => &reply.related,
+        Kind::DidYouMean | Kind::NotCovered => &reply.suggestions,
+        _ => return rows,
+    };
+    let buttons: Vec<CreateButton> = more
+        .iter()
+        .filter_map(|t| {
+            let intent = intent_of(t.command)?;
+            let id = answer_id(intent, &t.id);
+            if used.contains(&id) {
+                return None;
+            }
+            used.push(id);
+            Some(answer_button(intent, &t.id, &t.title))
+        })
+        .take(ROW_MAX)
+        .collect();
+    if !buttons.is_empty() {
+        rows.push(CreateActionRow::Buttons(buttons));
+    }
+    rows
 }
 
 /// Previous and Next under page `page` of `pages`; none for one page.
@@ -113,6 +201,9 @@ pub fn parse(engine: &Engine, id: &str) -> Result<Click, BadClick> {
     }
     let mut fields = id.split(':');
     let verb = fields.next().ok_or(BadClick::Unknown)?;
+    if verb == ANSWER {
+        return parse_answer(engine, fields);
+    }
     if verb != OPEN && verb != PAGE {
         return Err(BadClick::Unknown);
     }
@@ -146,6 +237,32 @@ pub fn parse(engine: &Engine, id: &str) -> Result<Click, BadClick> {
         None => Click::Quotes(shown),
         Some(page) => Click::QuotesPage { shown, page },
     })
+}
+
+/// `a1:<b|s>:<topic id>`: a topic id as the knowledge spells it. A topic
+/// that no longer exists (the knowledge changed) is stale, not forged.
+fn parse_answer<'a>(
+    engine: &Engine,
+    mut fields: impl Iterator<Item = &'a str>,
+) -> Result<Click, BadClick> {
+    let intent = match fields.next() {
+        Some("b") => Intent::Benefits,
+        Some("s") => Intent::Safe,
+        _ => return Err(BadClick::Unknown),
+    };
+    let raw = fields.next().ok_or(BadClick::Unknown)?;
+    if fields.next().is_some() {
+        return Err(BadClick::Unknown);
+    }
+    let topic = TopicId::parse(raw).map_err(|_| BadClick::Unknown)?;
+    // Only the canonical spelling ("Sleep" is not "sleep").
+    if topic.as_str() != raw {
+        return Err(BadClick::Unknown);
+    }
+    if engine.knowledge().topic(&topic).is_none() {
+        return Err(BadClick::Stale);
+    }
+    Ok(Click::Answer { intent, topic })
 }
 
 fn encode_items(engine: &Engine, shown: &[Shown]) -> Option<String> {
@@ -355,6 +472,65 @@ mod tests {
         if fp != fp.to_uppercase() {
             let upper = format!("q1:{}:b{sleep}", fp.to_uppercase());
             assert_eq!(parse(&e, &upper), Err(BadClick::Unknown));
+        }
+    }
+
+    /// The ids under every answer and "did you mean" parse back to the
+    /// command and topic they name, fit Discord's limits, and differ.
+    #[test]
+    fn follow_up_buttons_round_trip() {
+        let e = engine();
+        let k = e.knowledge();
+        let mut replies = Vec::new();
+        for t in &k.topics {
+            replies.push(e.answer_topic(Intent::Benefits, t.id.as_str()));
+            replies.push(e.answer_topic(Intent::Safe, t.id.as_str()));
+        }
+        replies.push(e.answer_topic(Intent::Benefits, "sleeep"));
+        let mut follow_ups = 0;
+        for r in &replies {
+            let json = serde_json::to_value(answer_rows(&e, r)).unwrap();
+            let rows = json.as_array().unwrap();
+            assert!(rows.len() <= 5);
+            let mut ids = Vec::new();
+            for row in rows {
+                let buttons = row["components"].as_array().unwrap();
+                assert!((1..=ROW_MAX).contains(&buttons.len()));
+                for b in buttons {
+                    let id = b["custom_id"].as_str().unwrap().to_owned();
+                    assert!(id.len() <= CUSTOM_ID_MAX);
+                    assert!(b["label"].as_str().unwrap().chars().count() <= LABEL_MAX);
+                    if id.starts_with("a1:") {
+                        follow_ups += 1;
+                        let Ok(Click::Answer { intent, topic }) = parse(&e, &id) else {
+                            panic!("{id}");
+                        };
+                        assert_eq!(answer_id(intent, &topic), id);
+                        assert!(k.topic(&topic).is_some());
+                    }
+                    ids.push(id);
+                }
+            }
+            let n = ids.len();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), n, "duplicate ids under {:?}", r.title);
+        }
+        assert!(follow_ups > replies.len(), "{follow_ups}");
+        let dym = e.answer_topic(Intent::Benefits, "sleeep");
+        if dym.kind == Kind::DidYouMean {
+            let json = serde_json::to_value(answer_rows(&e, &dym)).unwrap();
+            assert!(json.to_string().contains("a1:b:sleep"), "{json}");
+        }
+        for (bad, why) in [
+            ("a1:b:", BadClick::Unknown),
+            ("a1:x:sleep", BadClick::Unknown),
+            ("a1:b:Sleep", BadClick::Unknown),
+            ("a1:b:sleep:more", BadClick::Unknown),
+            ("a1:b:no-such-topic", BadClick::Stale),
+            ("a2:b:sleep", BadClick::Unknown),
+        ] {
+            assert_eq!(parse(&e, bad), Err(why), "{bad}");
         }
     }
 

@@ -3,7 +3,8 @@
 //! test checks them.
 
 use serenity::all::{
-    ChannelType, CommandOptionType, CreateCommand, CreateCommandOption, Permissions,
+    ChannelType, CommandOptionType, CommandType, CreateCommand, CreateCommandOption,
+    InstallationContext, InteractionContext, Permissions,
 };
 
 /// Managing the daily tip is for members with Manage Server. Discord applies
@@ -17,85 +18,197 @@ fn topic_option(description: &str) -> CreateCommandOption {
         .max_length(100)
 }
 
-/// The names of [`all`], for metric labels.
-pub const NAMES: &[&str] = &["benefits", "safe", "ask", "tip", "topics", "about", "tips"];
+/// Q&A works wherever someone can reach the bot: servers that added it,
+/// and for members who installed it themselves, their DMs with the bot and
+/// any other DM or group DM (health questions are often asked privately).
+fn everywhere(c: CreateCommand) -> CreateCommand {
+    c.integration_types(vec![InstallationContext::Guild, InstallationContext::User])
+        .contexts(vec![
+            InteractionContext::Guild,
+            InteractionContext::BotDm,
+            InteractionContext::PrivateChannel,
+        ])
+}
+
+fn private_option() -> CreateCommandOption {
+    CreateCommandOption::new(
+        CommandOptionType::Boolean,
+        "private",
+        "Only you see the answer (default: everyone in the channel)",
+    )
+}
+
+/// Every command the bot registers. Parsed once from an interaction, then
+/// dispatched by this type, never by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BotCommand {
+    Benefits,
+    Safe,
+    Ask,
+    Tip,
+    Topics,
+    About,
+    Tips,
+    /// The message context menu: asks about the message it is used on.
+    AskAboutMessage,
+}
+
+impl BotCommand {
+    /// In the order shown to users.
+    pub const ALL: [BotCommand; 8] = [
+        BotCommand::Benefits,
+        BotCommand::Safe,
+        BotCommand::Ask,
+        BotCommand::Tip,
+        BotCommand::Topics,
+        BotCommand::About,
+        BotCommand::Tips,
+        BotCommand::AskAboutMessage,
+    ];
+
+    /// The name Discord shows (and sends back).
+    pub fn name(self) -> &'static str {
+        match self {
+            BotCommand::Benefits => "benefits",
+            BotCommand::Safe => "safe",
+            BotCommand::Ask => "ask",
+            BotCommand::Tip => "tip",
+            BotCommand::Topics => "topics",
+            BotCommand::About => "about",
+            BotCommand::Tips => "tips",
+            BotCommand::AskAboutMessage => "Ask massage-bot",
+        }
+    }
+
+    /// The label in logs and metrics (lowercase, no spaces).
+    pub fn label(self) -> &'static str {
+        match self {
+            BotCommand::AskAboutMessage => "ask-message",
+            other => other.name(),
+        }
+    }
+
+    fn kind(self) -> CommandType {
+        match self {
+            BotCommand::AskAboutMessage => CommandType::Message,
+            _ => CommandType::ChatInput,
+        }
+    }
+
+    /// The command an interaction names, if it is one of ours.
+    pub fn parse(name: &str, kind: CommandType) -> Option<BotCommand> {
+        BotCommand::ALL
+            .into_iter()
+            .find(|c| c.name() == name && c.kind() == kind)
+    }
+
+    /// What is registered with Discord for this command.
+    pub fn definition(self) -> CreateCommand {
+        match self {
+            BotCommand::Benefits => everywhere(
+                CreateCommand::new("benefits")
+                    .description("What massage may do for a topic, from the sources")
+                    .add_option(topic_option("A topic, such as sleep, stress or back pain"))
+                    .add_option(private_option()),
+            ),
+            BotCommand::Safe => everywhere(
+                CreateCommand::new("safe")
+                    .description("When to be careful with massage or avoid it, from the sources")
+                    .add_option(topic_option(
+                        "A topic, such as pregnancy, heart or varicose veins",
+                    ))
+                    .add_option(private_option()),
+            ),
+            BotCommand::Ask => everywhere(
+                CreateCommand::new("ask")
+                    .description("Ask about the benefits or safety of massage in plain words")
+                    .add_option(
+                        CreateCommandOption::new(
+                            CommandOptionType::String,
+                            "question",
+                            "Your question",
+                        )
+                        .required(true)
+                        .max_length(500),
+                    )
+                    .add_option(private_option()),
+            ),
+            BotCommand::Tip => {
+                everywhere(CreateCommand::new("tip").description("A relaxation tip"))
+            }
+            BotCommand::Topics => everywhere(
+                CreateCommand::new("topics").description("Everything the bot can answer, grouped"),
+            ),
+            BotCommand::About => everywhere(
+                CreateCommand::new("about")
+                    .description("What this bot is, its sources and its limits"),
+            ),
+            BotCommand::Tips => tips_definition(),
+            BotCommand::AskAboutMessage => {
+                everywhere(CreateCommand::new("Ask massage-bot").kind(CommandType::Message))
+            }
+        }
+    }
+}
 
 /// Every command, in the order shown to users.
 pub fn all() -> Vec<CreateCommand> {
-    vec![
-        CreateCommand::new("benefits")
-            .description("What massage may do for a topic, from the sources")
-            .add_option(topic_option("A topic, such as sleep, stress or back pain")),
-        CreateCommand::new("safe")
-            .description("When to be careful with massage or avoid it, from the sources")
-            .add_option(topic_option(
-                "A topic, such as pregnancy, heart or varicose veins",
-            )),
-        CreateCommand::new("ask")
-            .description("Ask about the benefits or safety of massage in plain words")
-            .add_option(
-                CreateCommandOption::new(CommandOptionType::String, "question", "Your question")
-                    .required(true)
-                    .max_length(500),
-            ),
-        CreateCommand::new("tip").description("A relaxation tip"),
-        CreateCommand::new("topics").description("Everything the bot can answer, grouped"),
-        CreateCommand::new("about").description("What this bot is, its sources and its limits"),
-        CreateCommand::new("tips")
-            .description("Daily relaxation tip for this server (Manage Server)")
-            .dm_permission(false)
-            .default_member_permissions(TIPS_PERMISSION)
-            .add_option(
-                CreateCommandOption::new(
-                    CommandOptionType::SubCommand,
-                    "set",
-                    "Post a tip every day in a channel",
-                )
-                .add_sub_option(
-                    CreateCommandOption::new(
-                        CommandOptionType::Channel,
-                        "channel",
-                        "Where to post",
-                    )
+    BotCommand::ALL.map(BotCommand::definition).to_vec()
+}
+
+/// `/tips` belongs to a server: installed in it, used in it.
+fn tips_definition() -> CreateCommand {
+    CreateCommand::new("tips")
+        .description("Daily relaxation tip for this server (Manage Server)")
+        .integration_types(vec![InstallationContext::Guild])
+        .contexts(vec![InteractionContext::Guild])
+        .default_member_permissions(TIPS_PERMISSION)
+        .add_option(
+            CreateCommandOption::new(
+                CommandOptionType::SubCommand,
+                "set",
+                "Post a tip every day in a channel",
+            )
+            .add_sub_option(
+                CreateCommandOption::new(CommandOptionType::Channel, "channel", "Where to post")
                     .required(true)
                     .channel_types(vec![ChannelType::Text, ChannelType::News]),
-                )
-                .add_sub_option(
-                    CreateCommandOption::new(
-                        CommandOptionType::String,
-                        "time",
-                        "Local time, 24 h HH:MM, e.g. 08:30",
-                    )
-                    .required(true)
-                    .max_length(5),
-                )
-                .add_sub_option(
-                    CreateCommandOption::new(
-                        CommandOptionType::String,
-                        "timezone",
-                        "Time zone, e.g. Europe/Berlin or America/New_York",
-                    )
-                    .required(true)
-                    .set_autocomplete(true)
-                    .max_length(64),
-                ),
             )
-            .add_option(CreateCommandOption::new(
-                CommandOptionType::SubCommand,
-                "off",
-                "Stop the daily tip",
-            ))
-            .add_option(CreateCommandOption::new(
-                CommandOptionType::SubCommand,
-                "show",
-                "Show the daily tip settings, next and last post",
-            ))
-            .add_option(CreateCommandOption::new(
-                CommandOptionType::SubCommand,
-                "now",
-                "Post today's tip now (counts as today's)",
-            )),
-    ]
+            .add_sub_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "time",
+                    "Local time, 24 h HH:MM, e.g. 08:30",
+                )
+                .required(true)
+                .max_length(5),
+            )
+            .add_sub_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "timezone",
+                    "Time zone, e.g. Europe/Berlin or America/New_York",
+                )
+                .required(true)
+                .set_autocomplete(true)
+                .max_length(64),
+            ),
+        )
+        .add_option(CreateCommandOption::new(
+            CommandOptionType::SubCommand,
+            "off",
+            "Stop the daily tip",
+        ))
+        .add_option(CreateCommandOption::new(
+            CommandOptionType::SubCommand,
+            "show",
+            "Show the daily tip settings, next and last post",
+        ))
+        .add_option(CreateCommandOption::new(
+            CommandOptionType::SubCommand,
+            "now",
+            "Post today's tip now (counts as today's)",
+        ))
 }
 
 #[cfg(test)]
@@ -103,15 +216,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_table_matches_definitions() {
+    fn every_command_parses_back_from_its_name_and_kind() {
         let json = serde_json::to_value(all()).unwrap();
-        let names: Vec<&str> = json
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, NAMES);
+        for (c, def) in BotCommand::ALL.iter().zip(json.as_array().unwrap()) {
+            assert_eq!(def["name"], c.name());
+            let kind = CommandType::from(def["type"].as_u64().unwrap_or(1) as u8);
+            assert_eq!(BotCommand::parse(c.name(), kind), Some(*c));
+        }
+        assert_eq!(BotCommand::parse("ask", CommandType::Message), None);
+        assert_eq!(
+            BotCommand::parse("Ask massage-bot", CommandType::ChatInput),
+            None
+        );
+        assert_eq!(BotCommand::parse("nope", CommandType::ChatInput), None);
     }
 
     #[test]
@@ -132,6 +249,12 @@ mod tests {
                 opts.iter().for_each(walk);
             }
         }
-        json.as_array().unwrap().iter().for_each(walk);
+        // A context-menu command (type 3) has a free-form name and no
+        // description.
+        json.as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"].as_u64() != Some(3))
+            .for_each(walk);
     }
 }

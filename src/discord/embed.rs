@@ -37,7 +37,7 @@ pub fn response(reply: &Reply, engine: &Engine) -> CreateInteractionResponseMess
         .embed(embed(reply))
         .allowed_mentions(no_mentions())
         .ephemeral(reply.is_private())
-        .components(buttons::answer_rows(engine, &reply.shown))
+        .components(buttons::answer_rows(engine, reply))
 }
 
 /// The new content of the message a button is on.
@@ -59,5 +59,5 @@ pub fn message(reply: &Reply, engine: &Engine) -> CreateMessage {
     CreateMessage::new()
         .embed(embed(reply))
         .allowed_mentions(no_mentions())
-        .components(buttons::answer_rows(engine, &reply.shown))
+        .components(buttons::answer_rows(engine, reply))
 }

@@ -8,18 +8,20 @@ use std::time::{Duration, Instant};
 use serenity::all::{
     AutocompleteChoice, CommandInteraction, ComponentInteraction, Context,
     CreateAutocompleteResponse, CreateInteractionResponse, EventHandler, GuildId, Interaction,
-    InteractionId, Ready, ResolvedValue, ResumedEvent, ShardStageUpdateEvent, UserId,
+    InteractionId, MessageInteractionMetadata, Ready, ResolvedTarget, ResolvedValue, ResumedEvent,
+    ShardStageUpdateEvent, UserId,
 };
 use serenity::http::Http;
 use tokio::sync::oneshot;
 
 use super::buttons::{self, BadClick, Click};
+use super::commands::{self, BotCommand};
 use super::rest::{Rest, RestError};
 use super::tap::TapEvent;
-use super::{commands, embed, tips};
+use super::{embed, tips};
 use crate::engine::{Engine, Request};
 use crate::health::Metrics;
-use crate::reply::{Command, Intent, Kind, Reply};
+use crate::reply::{Command, Intent, Kind, Reply, Shown};
 use crate::tips::{Clock, TipsAdmin};
 
 /// At most this many characters of user text reach a log line.
@@ -248,13 +250,23 @@ impl<C: Clock> Handler<C> {
 
     async fn on_command(&self, http: &Http, responder: &Responder, cmd: CommandInteraction) {
         let started = Instant::now();
-        let name = cmd.data.name.clone();
-        if name == "tips" {
-            // Boxed: its state is large, and inlined it would make every
-            // interaction's future (allocated up front) as large.
-            Box::pin(tips::handle(self, http, responder, &cmd, started)).await;
+        let Some(command) = BotCommand::parse(&cmd.data.name, cmd.data.kind) else {
+            let name = cmd.data.name.clone();
+            let reply = self.answer_safely("unknown", |e| {
+                e.answer(&Request::Unknown {
+                    name,
+                    rest: String::new(),
+                })
+            });
+            let response =
+                CreateInteractionResponse::Message(embed::response(&reply, &self.engine));
+            let sent = self
+                .send("unknown", started, http, responder, response)
+                .await;
+            self.log_outcome("unknown", &reply, started, sent.as_ref().err());
             return;
-        }
+        };
+        let label = command.label();
         let options = cmd.data.options();
         let text = |key: &str| {
             options
@@ -266,32 +278,54 @@ impl<C: Clock> Handler<C> {
                 })
                 .unwrap_or_default()
         };
-        let reply = match name.as_str() {
-            "benefits" => {
-                let topic = text("topic");
-                self.answer_safely(&name, |e| e.answer_topic(Intent::Benefits, &topic))
+        let asked_private = options
+            .iter()
+            .any(|o| o.name == "private" && matches!(o.value, ResolvedValue::Boolean(true)));
+        let reply = match command {
+            BotCommand::Tips => {
+                // Boxed: its state is large, and inlined it would make every
+                // interaction's future (allocated up front) as large.
+                Box::pin(tips::handle(self, http, responder, &cmd, started)).await;
+                return;
             }
-            "safe" => {
+            BotCommand::Benefits => {
                 let topic = text("topic");
-                self.answer_safely(&name, |e| e.answer_topic(Intent::Safe, &topic))
+                self.answer_safely(label, |e| e.answer_topic(Intent::Benefits, &topic))
             }
-            "ask" => {
+            BotCommand::Safe => {
+                let topic = text("topic");
+                self.answer_safely(label, |e| e.answer_topic(Intent::Safe, &topic))
+            }
+            BotCommand::Ask => {
                 let question = text("question");
-                self.answer_safely(&name, |e| e.answer(&Request::Ask(question)))
+                self.answer_safely(label, |e| e.answer(&Request::Ask(question)))
             }
-            "tip" => self.answer_safely(&name, |e| e.answer(&Request::Tip)),
-            "topics" => self.answer_safely(&name, |e| e.answer(&Request::Topics)),
-            "about" => self.answer_safely(&name, |e| e.answer(&Request::About)),
-            other => self.answer_safely(&name, |e| {
-                e.answer(&Request::Unknown {
-                    name: other.to_owned(),
-                    rest: String::new(),
-                })
-            }),
+            BotCommand::AskAboutMessage => match cmd.data.target() {
+                Some(ResolvedTarget::Message(m)) if !m.content.trim().is_empty() => {
+                    let question = m.content.clone();
+                    self.answer_safely(label, |e| e.answer(&Request::Ask(question)))
+                }
+                _ => Reply::new(
+                    Command::Ask,
+                    Kind::Error,
+                    "There is no text in that message to ask about",
+                    "Use Ask massage-bot on a message with a question in it, or ask with /ask.",
+                    &self.engine.knowledge().caveat,
+                ),
+            },
+            BotCommand::Tip => self.answer_safely(label, |e| e.answer(&Request::Tip)),
+            BotCommand::Topics => self.answer_safely(label, |e| e.answer(&Request::Topics)),
+            BotCommand::About => self.answer_safely(label, |e| e.answer(&Request::About)),
         };
-        let response = CreateInteractionResponse::Message(embed::response(&reply, &self.engine));
-        let sent = self.send(&name, started, http, responder, response).await;
-        self.log_outcome(&name, &reply, started, sent.as_ref().err());
+        // An answer about someone else's message is for the one who asked.
+        let private = asked_private || command == BotCommand::AskAboutMessage;
+        let mut message = embed::response(&reply, &self.engine);
+        if private {
+            message = message.ephemeral(true);
+        }
+        let response = CreateInteractionResponse::Message(message);
+        let sent = self.send(label, started, http, responder, response).await;
+        self.log_outcome(label, &reply, started, sent.as_ref().err());
     }
 
     /// Sends an interaction response under a reply slot, once more after a
@@ -319,32 +353,24 @@ impl<C: Clock> Handler<C> {
         sent
     }
 
-    /// A button click. The id says everything (see `buttons`); a click on
-    /// an answer's Quotes opens a private message, Previous/Next on that
-    /// message turn its page in place.
+    /// A button click. The id says everything (see `buttons`): a follow-up
+    /// answers as typing its command would; Quotes opens a private message,
+    /// whose Previous/Next turn its page in place.
     async fn on_component(&self, http: &Http, responder: &Responder, click: ComponentInteraction) {
         let started = Instant::now();
-        let name = "quotes";
         let caveat = &self.engine.knowledge().caveat;
-        let (reply, response) = match buttons::parse(&self.engine, &click.data.custom_id) {
-            Ok(click) => {
-                let (shown, page, turn) = match click {
-                    Click::Quotes(shown) => (shown, 0, false),
-                    Click::QuotesPage { shown, page } => (shown, page, true),
-                };
-                let said = self.engine.said(&shown);
-                let (reply, page, pages) = crate::render::quotes::page_reply(&said, page, caveat);
-                let rows = buttons::pager_rows(&self.engine, &shown, page, pages);
-                let response = if turn {
-                    // An update keeps the message's own flags (it is private).
-                    CreateInteractionResponse::UpdateMessage(embed::update(&reply).components(rows))
-                } else {
-                    CreateInteractionResponse::Message(
-                        embed::response(&reply, &self.engine).components(rows),
-                    )
-                };
-                (reply, response)
+        let (name, reply, response) = match buttons::parse(&self.engine, &click.data.custom_id) {
+            Ok(Click::Answer { intent, topic }) => {
+                let label = intent.command().as_str();
+                let reply = self.answer_safely(label, |e| e.answer_topic(intent, topic.as_str()));
+                let mut message = embed::response(&reply, &self.engine);
+                if !clicked_by_asker(&click) {
+                    message = message.ephemeral(true);
+                }
+                (label, reply, CreateInteractionResponse::Message(message))
             }
+            Ok(Click::Quotes(shown)) => self.quotes(shown, 0, false),
+            Ok(Click::QuotesPage { shown, page }) => self.quotes(shown, page, true),
             Err(bad) => {
                 let custom_id: String =
                     click.data.custom_id.chars().take(LOG_QUERY_CHARS).collect();
@@ -361,11 +387,34 @@ impl<C: Clock> Handler<C> {
                     caveat,
                 );
                 let message = embed::response(&reply, &self.engine);
-                (reply, CreateInteractionResponse::Message(message))
+                ("quotes", reply, CreateInteractionResponse::Message(message))
             }
         };
         let sent = self.send(name, started, http, responder, response).await;
         self.log_outcome(name, &reply, started, sent.as_ref().err());
+    }
+
+    /// Page `page` of the quotes behind `shown`: a new private message, or
+    /// with `turn` the page of the message clicked.
+    fn quotes(
+        &self,
+        shown: Vec<Shown>,
+        page: usize,
+        turn: bool,
+    ) -> (&'static str, Reply, CreateInteractionResponse) {
+        let caveat = &self.engine.knowledge().caveat;
+        let said = self.engine.said(&shown);
+        let (reply, page, pages) = crate::render::quotes::page_reply(&said, page, caveat);
+        let rows = buttons::pager_rows(&self.engine, &shown, page, pages);
+        let response = if turn {
+            // An update keeps the message's own flags (it is private).
+            CreateInteractionResponse::UpdateMessage(embed::update(&reply).components(rows))
+        } else {
+            CreateInteractionResponse::Message(
+                embed::response(&reply, &self.engine).components(rows),
+            )
+        };
+        ("quotes", reply, response)
     }
 
     pub(super) fn log_outcome(
@@ -393,11 +442,11 @@ impl<C: Clock> Handler<C> {
             (None, Kind::Crisis) => "crisis",
         };
         // Metric labels come from our own table, never from user input.
-        let command = commands::NAMES
+        let command = BotCommand::ALL
             .iter()
-            .chain(&[Command::Quotes.as_str()])
-            .find(|n| **n == name)
-            .copied()
+            .map(|c| c.label())
+            .chain([Command::Quotes.as_str()])
+            .find(|n| *n == name)
             .unwrap_or("unknown");
         self.metrics.command(command, outcome, latency);
         let query: String = reply.query.chars().take(LOG_QUERY_CHARS).collect();
@@ -462,6 +511,22 @@ impl<C: Clock> Handler<C> {
             _ => Vec::new(),
         }
     }
+}
+
+/// Whether a follow-up button was clicked by the member whose command made
+/// the message it is under: then the follow-up is exactly what typing its
+/// command gives, public or not. Anyone else's click (or one under a daily
+/// tip, or a message of unknown origin) gets a private answer, so nobody
+/// posts in a channel by clicking under someone else's question.
+fn clicked_by_asker(click: &ComponentInteraction) -> bool {
+    let message = &click.message;
+    #[allow(deprecated)]
+    let asker = match message.interaction_metadata.as_deref() {
+        Some(MessageInteractionMetadata::Command(m)) => Some(m.user.id),
+        Some(MessageInteractionMetadata::Component(m)) => Some(m.user.id),
+        _ => message.interaction.as_ref().map(|i| i.user.id),
+    };
+    asker == Some(click.user.id)
 }
 
 /// Registers the slash commands (a bulk overwrite, globally or in one

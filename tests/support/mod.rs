@@ -1029,6 +1029,27 @@ impl FakeDiscord {
         self.interaction(4, name, options, who)
     }
 
+    /// The message context-menu command `name` (interaction type 2, command
+    /// type 3) used on `target`, a message object, which Discord sends in
+    /// `data.resolved.messages`.
+    pub fn interaction_message_command(
+        &self,
+        name: &str,
+        target: Value,
+        who: &Invoker,
+    ) -> Interaction {
+        let mut i = self.interaction(2, name, Value::Null, who);
+        let id = target["id"].as_str().unwrap_or("1").to_owned();
+        let data = &mut i.payload["data"];
+        data["type"] = json!(3);
+        data["target_id"] = json!(id);
+        data["resolved"] = json!({ "messages": { id: target } });
+        if let Some(o) = data.as_object_mut() {
+            o.remove("options");
+        }
+        i
+    }
+
     /// A button click (interaction type 3) on `message`, a message object
     /// as Discord would send it (see [`message_from_callback`]).
     pub fn interaction_component(
@@ -1755,6 +1776,26 @@ pub fn message_from_callback(channel: u64, callback: &Value) -> Value {
     message_object(channel, &callback["data"])
 }
 
+/// A user's message in `channel` saying `content`, as Discord sends it.
+pub fn user_message(channel: u64, content: &str, author: u64) -> Value {
+    let mut m = message_object(channel, &json!({ "content": content }));
+    m["author"] = user_json(author, "someone", false);
+    m
+}
+
+/// Marks `message` as the answer to a slash command that `user` ran, as
+/// Discord does in `interaction_metadata`.
+pub fn answered_for(mut message: Value, user: u64, command: &str) -> Value {
+    message["interaction_metadata"] = json!({
+        "id": snowflake().to_string(),
+        "type": 2,
+        "name": command,
+        "user": user_json(user, "tester", false),
+        "authorizing_integration_owners": {"0": GUILD_ID.to_string()},
+    });
+    message
+}
+
 /// The `custom_id`s of a message payload's buttons, in order.
 pub fn button_ids(message: &Value) -> Vec<String> {
     message["components"]
@@ -1942,6 +1983,35 @@ pub fn check_commands(list: &[Value]) -> Result<(), Vec<String>> {
         let kind = c["type"].as_u64().unwrap_or(1);
         if !names.insert((name.to_owned(), kind)) {
             errs.push(format!("{i}.name: duplicate {name}"));
+        }
+        if kind == 3 {
+            if !(1..=32).contains(&name.chars().count()) {
+                errs.push(format!("{i}.name: length not in 1..=32"));
+            }
+            if c["description"].as_str().is_some_and(|d| !d.is_empty()) {
+                errs.push(format!("{i}.description: a message command has none"));
+            }
+            if c["options"].as_array().is_some_and(|o| !o.is_empty()) {
+                errs.push(format!("{i}.options: a message command has none"));
+            }
+        }
+        if c.get("dm_permission").is_some_and(|v| !v.is_null())
+            && c.get("contexts").is_some_and(|v| !v.is_null())
+        {
+            errs.push(format!(
+                "{i}: dm_permission is deprecated; contexts replaces it"
+            ));
+        }
+        for (field, allowed) in [("contexts", 0..=2u64), ("integration_types", 0..=1u64)] {
+            if let Some(values) = c[field].as_array() {
+                if values.is_empty()
+                    || values
+                        .iter()
+                        .any(|v| !v.as_u64().is_some_and(|v| allowed.contains(&v)))
+                {
+                    errs.push(format!("{i}.{field}: {}", c[field]));
+                }
+            }
         }
         if kind == 1 {
             let ok_name = !name.is_empty()
