@@ -182,7 +182,13 @@ fn rendering_problems(engine: &Engine, origin: &str) -> Vec<Problem> {
     for i in 0..k.tips.len() {
         check(engine.tip(i), None, &format!("tip #{}", i + 1));
     }
-    check(engine.answer(&Request::Topics), None, "/topics");
+    // On Discord `/topics` comes in pages; each must fit.
+    for (i, page) in crate::render::section_pages(&engine.answer(&Request::Topics))
+        .into_iter()
+        .enumerate()
+    {
+        check(page, None, &format!("/topics page {}", i + 1));
+    }
     check(engine.answer(&Request::About), None, "/about");
     check(engine.answer(&Request::Ask("help".into())), None, "help");
     check(

@@ -1271,3 +1271,113 @@ async fn the_private_option_makes_an_answer_ephemeral() {
         assert_eq!(shown(&on), shown(&public), "/{name}");
     }
 }
+
+/// The shipped knowledge with `extra` copies of its first topic (new ids,
+/// titles and aliases), written to a directory of its own.
+fn grown_knowledge(extra: usize) -> tempfile::TempDir {
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/knowledge/knowledge.toml"
+    ))
+    .unwrap();
+    let starts: Vec<usize> = shipped
+        .match_indices("\n[[topics]]\n")
+        .map(|(i, _)| i + 1)
+        .collect();
+    let first = &shipped[starts[0]..starts[1]];
+    let id_line = first.lines().find(|l| l.starts_with("id = ")).unwrap();
+    let title_line = first.lines().find(|l| l.starts_with("title = ")).unwrap();
+    // Everything from `aliases = [` to the `]` that closes it, and the
+    // `related` line (copies point nowhere).
+    let aliases_at = first.find("aliases = [").unwrap();
+    let aliases_end = aliases_at + first[aliases_at..].find("]\n").unwrap() + 2;
+    let aliases = &first[aliases_at..aliases_end];
+    let related = first
+        .lines()
+        .find(|l| l.starts_with("related = "))
+        .map(|l| format!("{l}\n"))
+        .unwrap_or_default();
+    let names = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+    ];
+    let colours = [
+        "amber", "cobalt", "crimson", "indigo", "jade", "ochre", "olive", "teal",
+    ];
+    let sizes = ["small", "large", "tiny"];
+    let mut copies = String::new();
+    for i in 0..extra {
+        let name = format!(
+            "{} {} {}",
+            names[i % 8],
+            colours[i / 8 % 8],
+            sizes[i / 64 % 3]
+        );
+        copies.push_str(
+            &first
+                .replacen(id_line, &format!("id = \"grown-{i}\""), 1)
+                .replacen(title_line, &format!("title = \"Grown {name}\""), 1)
+                .replacen(
+                    aliases,
+                    &format!("aliases = [\"{name} rest\", \"{name} calm\", \"{name} ease\"]\n"),
+                    1,
+                )
+                .replacen(&related, "", 1),
+        );
+    }
+    let tips = shipped.find("\n[[tips]]\n").unwrap() + 1;
+    let grown = format!("{}{copies}{}", &shipped[..tips], &shipped[tips..]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("knowledge.toml"), grown).unwrap();
+    dir
+}
+
+/// A knowledge base six times the shipped one: `/topics` comes in pages
+/// that each fit, turned in place by the asker and shown privately to
+/// anyone else; a page that no longer exists gets a clear reply.
+#[tokio::test]
+async fn topics_come_in_pages_turned_with_buttons() {
+    let knowledge = grown_knowledge(150);
+    let path = knowledge.path().join("knowledge.toml");
+    let h = start(&[("KNOWLEDGE_PATH", path.to_str().unwrap())]).await;
+    let body = h.fake.send_command("topics", json!([])).await;
+    let e = assert_reply(&body, false);
+    let pages: usize = title(&e)
+        .rsplit_once(" of ")
+        .and_then(|(_, n)| n.trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("a page count in the title: {e:#}"));
+    assert!(pages > 1, "{e:#}");
+    assert!(title(&e).contains("(page 1 of"), "{e:#}");
+    assert_eq!(support::button_ids(&body["data"]), ["tp1:0", "tp1:1"]);
+
+    let asked = support::answered_for(
+        support::message_from_callback(support::CHANNEL_ID, &body),
+        support::USER_ID,
+        "topics",
+    );
+    let mut seen = e.to_string();
+    for page in 1..pages {
+        let turned = click_as(&h, asked.clone(), &format!("tp1:{page}"), support::USER_ID).await;
+        assert_eq!(turned["type"], 7, "the page turns in place: {turned:#}");
+        let e = turned["data"]["embeds"][0].clone();
+        assert!(
+            title(&e).contains(&format!("(page {} of {pages})", page + 1)),
+            "{e:#}"
+        );
+        assert_eq!(e["footer"]["text"].as_str(), Some(caveat().as_str()));
+        assert_within_limits(&turned);
+        seen.push_str(&e.to_string());
+    }
+    for i in 0..150 {
+        assert!(
+            seen.contains(&format!("`grown-{i}`")),
+            "grown-{i} on no page"
+        );
+    }
+    // Someone else gets the page for themselves.
+    let theirs = click_as(&h, asked.clone(), "tp1:1", support::snowflake()).await;
+    assert_reply(&theirs, true);
+    // A page past the end (the knowledge shrank since).
+    let gone = click_as(&h, asked, "tp1:99", support::USER_ID).await;
+    let e = assert_reply(&gone, true);
+    assert_eq!(title(&e), "That button no longer works");
+}

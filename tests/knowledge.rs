@@ -2270,3 +2270,59 @@ fn finding_about_says_what_is_true() {
     let not_covered = render::text(&e.answer(&Request::parse("what is the capital of france")));
     assert!(!not_covered.contains("I don't guess"), "{not_covered}");
 }
+
+/// Room to grow: a knowledge base of 120 topics (four times the shipped
+/// one) passes every check, `/topics` included, which Discord shows in
+/// pages that each fit a message. A single embed held about 50.
+#[test]
+fn a_knowledge_base_four_times_larger_passes_every_check() {
+    let first = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+        "juliet", "kilo", "lima",
+    ];
+    let second = [
+        "amber", "cobalt", "crimson", "indigo", "jade", "ochre", "olive", "scarlet", "teal",
+        "violet",
+    ];
+    let topics: String = (0..120)
+        .map(|i| {
+            let name = format!("{} {}", first[i % 12], second[i / 12]);
+            SLEEP
+                .replace("id = \"sleep\"", &format!("id = \"sleep-{i}\""))
+                .replace(
+                    "title = \"Sleep\"",
+                    &format!("title = \"Sleep of the {name} kind\""),
+                )
+                .replace(
+                    "aliases = [\"insomnia\", \"can't sleep\", \"trouble sleeping\"]",
+                    &format!("aliases = [\"{name} rest\", \"{name} slumber\", \"{name} nap\"]"),
+                )
+        })
+        .collect();
+    let k = valid(&file_with(&topics));
+    assert_eq!(k.topics.len(), 120);
+    let engine = Engine::new(k);
+    // The built-in vocabulary and crisis rules name the shipped topics,
+    // which this file lacks; every reply, `/topics` pages included, fits.
+    let problems: Vec<Problem> = massage_bot::validate::problems(&engine, ORIGIN)
+        .into_iter()
+        .filter(|p| p.message.contains("reply"))
+        .collect();
+    assert!(problems.is_empty(), "{}", list(&problems));
+    let full = engine.answer(&Request::Topics);
+    assert!(
+        !render::Card::limit_problems(&full).is_empty(),
+        "one embed no longer holds the list"
+    );
+    let pages = render::section_pages(&full);
+    assert!(pages.len() > 1);
+    for p in &pages {
+        assert_eq!(render::Card::limit_problems(p), vec![]);
+    }
+    let listed: usize = pages
+        .iter()
+        .flat_map(|p| &p.sections)
+        .map(|s| s.lines.len())
+        .sum();
+    assert_eq!(listed, 120);
+}

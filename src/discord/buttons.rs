@@ -9,7 +9,8 @@
 //! `a1:<b|s>:<topic id>` answers `/benefits` or `/safe` for a topic (the
 //! follow-ups under an answer, the suggestions of a "did you mean"): it
 //! names the topic by id, so it works across knowledge versions while the
-//! topic exists. `q1:<fingerprint>:<items>` opens the quotes behind a reply;
+//! topic exists. `tp1:<page>` turns the pages of `/topics`.
+//! `q1:<fingerprint>:<items>` opens the quotes behind a reply;
 //! `qp1:<fingerprint>:<page>:<items>` turns their pages. Items are joined
 //! with `.`: `b3` benefits of topic 3 in full, `B3` in brief, `s3`/`S3`
 //! safety, `n7` after a section (the note of vocabulary term 7), `x3`/`y3`
@@ -31,6 +32,7 @@ const MAX_PAGE: usize = 99;
 const OPEN: &str = "q1";
 const PAGE: &str = "qp1";
 const ANSWER: &str = "a1";
+const TOPICS_PAGE: &str = "tp1";
 /// Discord's limits: five buttons a row, 80 characters a label.
 const ROW_MAX: usize = 5;
 const LABEL_MAX: usize = 80;
@@ -45,6 +47,8 @@ pub enum Click {
     QuotesPage { shown: Vec<Shown>, page: usize },
     /// What `/benefits <topic>` or `/safe <topic>` answers.
     Answer { intent: Intent, topic: TopicId },
+    /// Page `page` of `/topics`.
+    TopicsPage { page: usize },
 }
 
 /// Why a click cannot be answered.
@@ -181,6 +185,25 @@ pub fn pager_rows(
     ) else {
         return Vec::new();
     };
+    pager(prev, next, page, last)
+}
+
+/// Previous and Next under page `page` of `/topics`; none for one page.
+pub fn topics_pager_rows(page: usize, pages: usize) -> Vec<CreateActionRow> {
+    if pages <= 1 {
+        return Vec::new();
+    }
+    let last = pages - 1;
+    let id = |p: usize| format!("{TOPICS_PAGE}:{p}");
+    pager(
+        id(page.saturating_sub(1)),
+        id((page + 1).min(last)),
+        page,
+        last,
+    )
+}
+
+fn pager(prev: String, next: String, page: usize, last: usize) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(vec![
         CreateButton::new(prev)
             .label("Previous")
@@ -203,6 +226,14 @@ pub fn parse(engine: &Engine, id: &str) -> Result<Click, BadClick> {
     let verb = fields.next().ok_or(BadClick::Unknown)?;
     if verb == ANSWER {
         return parse_answer(engine, fields);
+    }
+    if verb == TOPICS_PAGE {
+        let page = parse_index(fields.next().ok_or(BadClick::Unknown)?)?;
+        if fields.next().is_some() || format!("{TOPICS_PAGE}:{page}") != id {
+            return Err(BadClick::Unknown);
+        }
+        // Whether the page exists depends on the knowledge: the handler checks.
+        return Ok(Click::TopicsPage { page });
     }
     if verb != OPEN && verb != PAGE {
         return Err(BadClick::Unknown);
@@ -529,9 +560,28 @@ mod tests {
             ("a1:b:sleep:more", BadClick::Unknown),
             ("a1:b:no-such-topic", BadClick::Stale),
             ("a2:b:sleep", BadClick::Unknown),
+            ("tp1:", BadClick::Unknown),
+            ("tp1:01", BadClick::Unknown),
+            ("tp1:-1", BadClick::Unknown),
+            ("tp1:1:2", BadClick::Unknown),
         ] {
             assert_eq!(parse(&e, bad), Err(why), "{bad}");
         }
+    }
+
+    #[test]
+    fn topics_pager_ids_parse_back() {
+        let e = engine();
+        assert!(topics_pager_rows(0, 1).is_empty());
+        let json = serde_json::to_value(topics_pager_rows(1, 3)).unwrap();
+        let ids: Vec<&str> = json[0]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["custom_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["tp1:0", "tp1:2"]);
+        assert_eq!(parse(&e, "tp1:2"), Ok(Click::TopicsPage { page: 2 }));
     }
 
     #[test]

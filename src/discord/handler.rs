@@ -314,7 +314,19 @@ impl<C: Clock> Handler<C> {
                 ),
             },
             BotCommand::Tip => self.answer_safely(label, |e| e.answer(&Request::Tip)),
-            BotCommand::Topics => self.answer_safely(label, |e| e.answer(&Request::Topics)),
+            BotCommand::Topics => {
+                let reply = self.answer_safely(label, |e| e.answer(&Request::Topics));
+                let (page, pages) = topics_page(&reply, 0);
+                let mut message = embed::response(&page, &self.engine)
+                    .components(buttons::topics_pager_rows(0, pages));
+                if asked_private {
+                    message = message.ephemeral(true);
+                }
+                let response = CreateInteractionResponse::Message(message);
+                let sent = self.send(label, started, http, responder, response).await;
+                self.log_outcome(label, &page, started, sent.as_ref().err());
+                return;
+            }
             BotCommand::About => self.answer_safely(label, |e| e.answer(&Request::About)),
         };
         // An answer about someone else's message is for the one who asked.
@@ -358,7 +370,6 @@ impl<C: Clock> Handler<C> {
     /// whose Previous/Next turn its page in place.
     async fn on_component(&self, http: &Http, responder: &Responder, click: ComponentInteraction) {
         let started = Instant::now();
-        let caveat = &self.engine.knowledge().caveat;
         let (name, reply, response) = match buttons::parse(&self.engine, &click.data.custom_id) {
             Ok(Click::Answer { intent, topic }) => {
                 let label = intent.command().as_str();
@@ -369,29 +380,59 @@ impl<C: Clock> Handler<C> {
                 }
                 (label, reply, CreateInteractionResponse::Message(message))
             }
+            Ok(Click::TopicsPage { page }) => {
+                let label = BotCommand::Topics.label();
+                let reply = self.answer_safely(label, |e| e.answer(&Request::Topics));
+                let (shown_page, pages) = topics_page(&reply, page);
+                if page >= pages {
+                    self.bad_click(&click, BadClick::Stale)
+                } else {
+                    let rows = buttons::topics_pager_rows(page, pages);
+                    // The asker turns the page in place; anyone else gets the
+                    // page for themselves rather than changing it for all.
+                    let response = if clicked_by_asker(&click) {
+                        CreateInteractionResponse::UpdateMessage(
+                            embed::update(&shown_page).components(rows),
+                        )
+                    } else {
+                        CreateInteractionResponse::Message(
+                            embed::response(&shown_page, &self.engine)
+                                .components(rows)
+                                .ephemeral(true),
+                        )
+                    };
+                    (label, shown_page, response)
+                }
+            }
             Ok(Click::Quotes(shown)) => self.quotes(shown, 0, false),
             Ok(Click::QuotesPage { shown, page }) => self.quotes(shown, page, true),
-            Err(bad) => {
-                let custom_id: String =
-                    click.data.custom_id.chars().take(LOG_QUERY_CHARS).collect();
-                tracing::info!(%custom_id, error = %bad, "button not understood");
-                let summary = match bad {
-                    BadClick::Stale => "This button belongs to an earlier version of my knowledge. Ask again and use the button under the new answer.",
-                    BadClick::Unknown => "I don't recognise this button, so I can't tell what it was for. Ask your question again with /benefits, /safe or /ask.",
-                };
-                let reply = Reply::new(
-                    Command::Quotes,
-                    Kind::Error,
-                    "That button no longer works",
-                    summary,
-                    caveat,
-                );
-                let message = embed::response(&reply, &self.engine);
-                ("quotes", reply, CreateInteractionResponse::Message(message))
-            }
+            Err(bad) => self.bad_click(&click, bad),
         };
         let sent = self.send(name, started, http, responder, response).await;
         self.log_outcome(name, &reply, started, sent.as_ref().err());
+    }
+
+    /// The private reply to a button that cannot be answered.
+    fn bad_click(
+        &self,
+        click: &ComponentInteraction,
+        bad: BadClick,
+    ) -> (&'static str, Reply, CreateInteractionResponse) {
+        let custom_id: String = click.data.custom_id.chars().take(LOG_QUERY_CHARS).collect();
+        tracing::info!(%custom_id, error = %bad, "button not understood");
+        let summary = match bad {
+            BadClick::Stale => "This button belongs to an earlier version of my knowledge. Ask again and use the button under the new answer.",
+            BadClick::Unknown => "I don't recognise this button, so I can't tell what it was for. Ask your question again with /benefits, /safe or /ask.",
+        };
+        let reply = Reply::new(
+            Command::Quotes,
+            Kind::Error,
+            "That button no longer works",
+            summary,
+            &self.engine.knowledge().caveat,
+        );
+        let message = embed::response(&reply, &self.engine);
+        ("quotes", reply, CreateInteractionResponse::Message(message))
     }
 
     /// Page `page` of the quotes behind `shown`: a new private message, or
@@ -511,6 +552,15 @@ impl<C: Clock> Handler<C> {
             _ => Vec::new(),
         }
     }
+}
+
+/// Page `page` of the `/topics` reply (the last if past the end), and how
+/// many pages there are.
+fn topics_page(reply: &Reply, page: usize) -> (Reply, usize) {
+    let mut pages = crate::render::section_pages(reply);
+    let count = pages.len();
+    let page = pages.swap_remove(page.min(count.saturating_sub(1)));
+    (page, count)
 }
 
 /// Whether a follow-up button was clicked by the member whose command made

@@ -5,9 +5,11 @@
 
 mod card;
 mod json;
+mod pages;
 pub mod quotes;
 mod text;
 
 pub use card::{limits, Card, Field, LimitProblem, ADVICE_HEADING};
 pub use json::{json, JsonReply};
+pub use pages::section_pages;
 pub use text::text;
