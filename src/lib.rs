@@ -17,6 +17,7 @@ pub mod health;
 pub mod knowledge;
 pub mod logging;
 pub mod matching;
+pub mod prefs;
 pub mod render;
 pub mod reply;
 pub mod storage;

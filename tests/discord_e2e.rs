@@ -164,13 +164,19 @@ fn check_commands(list: &[Value]) {
         );
     }
     for c in list {
-        if c["name"] != "tips" {
+        if c["name"] != "tips" && c["name"] != "settings" {
             assert!(
                 c["default_member_permissions"].is_null(),
-                "only /tips is restricted: {c}"
+                "only /tips and /settings are restricted: {c}"
             );
         }
     }
+    let settings = find("settings");
+    assert_eq!(settings["default_member_permissions"], "32", "{settings}");
+    assert_eq!(settings["contexts"], json!([0]), "{settings}");
+    let sub = option(settings, "private-safety");
+    assert_eq!(sub["type"], 1, "{sub}");
+    assert_eq!(option(sub, "on")["type"], 5, "{sub}");
     let tips = find("tips");
     assert_eq!(tips["default_member_permissions"], "32", "{tips}");
     // /tips is a server's: installed there, used there (no deprecated
@@ -182,14 +188,17 @@ fn check_commands(list: &[Value]) {
         tips.get("dm_permission").is_none_or(Value::is_null),
         "{tips}"
     );
-    for c in list.iter().filter(|c| c["name"] != "tips") {
+    for c in list
+        .iter()
+        .filter(|c| c["name"] != "tips" && c["name"] != "settings")
+    {
         assert_eq!(c["contexts"], json!([0, 1, 2]), "{c}");
         assert_eq!(c["integration_types"], json!([0, 1]), "{c}");
     }
     // The message context menu.
     let menu = find("Ask massage-bot");
     assert_eq!(menu["type"], 3, "a message command: {menu}");
-    assert_eq!(list.len(), 8, "exactly eight commands");
+    assert_eq!(list.len(), 9, "exactly nine commands");
     // Discord's own rules (names, description lengths, option order).
     support::check_commands(list).unwrap_or_else(|e| panic!("Discord would refuse: {e:?}"));
 }
@@ -1380,4 +1389,69 @@ async fn topics_come_in_pages_turned_with_buttons() {
     let gone = click_as(&h, asked, "tp1:99", support::USER_ID).await;
     let e = assert_reply(&gone, true);
     assert_eq!(title(&e), "That button no longer works");
+}
+
+/// `/settings private-safety on: True` (Manage Server) makes this server's
+/// safety answers private by default; an explicit `private` still wins,
+/// other answers and other servers stay public; members without Manage
+/// Server and DMs are refused.
+#[tokio::test]
+async fn a_server_can_make_safety_answers_private_by_default() {
+    let h = start(&[]).await;
+    let set = |on: bool| {
+        json!([subcommand(
+            "private-safety",
+            json!([{"name": "on", "type": 5, "value": on}])
+        )])
+    };
+    // A member without Manage Server cannot.
+    let refused = h.fake.send_command("settings", set(true)).await;
+    let e = assert_reply(&refused, true);
+    assert_eq!(title(&e), "Manage Server needed", "{e:#}");
+    let safe = || json!([opt_str("topic", "pregnancy")]);
+    assert_reply(&h.fake.send_command("safe", safe()).await, false);
+
+    let i = h
+        .fake
+        .interaction_command("settings", set(true), &Invoker::admin());
+    let e = assert_reply(&h.fake.send_interaction(&i).await, true);
+    assert_eq!(title(&e), "Safety answers are now private", "{e:#}");
+
+    assert_reply(&h.fake.send_command("safe", safe()).await, true);
+    let pregnant_ask = json!([opt_str("question", "is massage ok when pregnant?")]);
+    assert_reply(&h.fake.send_command("ask", pregnant_ask).await, true);
+    // Benefits stay public; an explicit choice wins.
+    assert_reply(
+        &h.fake
+            .send_command("benefits", json!([opt_str("topic", "sleep")]))
+            .await,
+        false,
+    );
+    let shared = json!([
+        opt_str("topic", "pregnancy"),
+        {"name": "private", "type": 5, "value": false}
+    ]);
+    assert_reply(&h.fake.send_command("safe", shared).await, false);
+    // Another server is not affected.
+    let elsewhere = Invoker {
+        guild_id: Some(GUILD_ID + 1),
+        ..Invoker::member()
+    };
+    let i = h.fake.interaction_command("safe", safe(), &elsewhere);
+    assert_reply(&h.fake.send_interaction(&i).await, false);
+
+    // Turned off again: public.
+    let i = h
+        .fake
+        .interaction_command("settings", set(false), &Invoker::admin());
+    let e = assert_reply(&h.fake.send_interaction(&i).await, true);
+    assert_eq!(title(&e), "Safety answers are now public", "{e:#}");
+    assert_reply(&h.fake.send_command("safe", safe()).await, false);
+
+    // Not in DMs.
+    let i = h
+        .fake
+        .interaction_command("settings", set(true), &Invoker::dm());
+    let e = assert_reply(&h.fake.send_interaction(&i).await, true);
+    assert_eq!(title(&e), "Servers only", "{e:#}");
 }

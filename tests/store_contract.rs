@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use massage_bot::prefs::{PrefsStore, ServerPrefs};
 use massage_bot::storage::{self, ExportedSettings, PgStore, SqliteStore};
 use massage_bot::tips::{
     nonce_for, Attempt, AttemptRequest, AttemptStatus, ChannelId, Claim, GuildId, LastPost,
@@ -481,7 +482,7 @@ async fn postgres_replicas_starting_together_migrate_once() {
         assert!(r.unwrap());
     }
     let s = PgStore::connect(&url).await.unwrap();
-    assert_eq!(s.schema_version().await.unwrap(), 1);
+    assert_eq!(s.schema_version().await.unwrap(), 2);
 }
 
 /// A database that does not answer is a clear error, not a hang.
@@ -498,4 +499,35 @@ async fn postgres_that_does_not_answer_is_a_clear_error() {
     let shown = err.to_string();
     assert!(shown.starts_with("database error:"), "{shown}");
     assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+/// `/settings`: a server's preferences start at the defaults and persist,
+/// per server, on both backends (read back through a second handle).
+async fn server_prefs_persist(first: Arc<dyn PrefsStore>, second: Arc<dyn PrefsStore>) {
+    let g = GuildId(42);
+    assert_eq!(first.prefs(g).await.unwrap(), ServerPrefs::default());
+    assert!(!ServerPrefs::default().private_safety);
+    let on = first.set_private_safety(g, true, now()).await.unwrap();
+    assert!(on.private_safety);
+    assert!(second.prefs(g).await.unwrap().private_safety);
+    assert!(!second.prefs(GuildId(43)).await.unwrap().private_safety);
+    first.set_private_safety(g, false, now()).await.unwrap();
+    assert!(!second.prefs(g).await.unwrap().private_safety);
+}
+
+#[tokio::test]
+async fn sqlite_store_server_prefs_persist() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let first = Arc::new(SqliteStore::open(&path).unwrap());
+    let second = Arc::new(SqliteStore::open(&path).unwrap());
+    server_prefs_persist(first, second).await;
+}
+
+#[tokio::test]
+async fn postgres_store_server_prefs_persist() {
+    let url = pg::fresh_database();
+    let first = Arc::new(PgStore::connect(&url).await.unwrap());
+    let second = Arc::new(PgStore::connect(&url).await.unwrap());
+    server_prefs_persist(first, second).await;
 }

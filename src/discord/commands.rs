@@ -7,8 +7,9 @@ use serenity::all::{
     InstallationContext, InteractionContext, Permissions,
 };
 
-/// Managing the daily tip is for members with Manage Server. Discord applies
-/// this default, server admins may override it, and the bot checks again.
+/// Managing the daily tip and the server's settings is for members with
+/// Manage Server. Discord applies this default, server admins may override
+/// it, and the bot checks again.
 pub const TIPS_PERMISSION: Permissions = Permissions::MANAGE_GUILD;
 
 fn topic_option(description: &str) -> CreateCommandOption {
@@ -49,13 +50,15 @@ pub enum BotCommand {
     Topics,
     About,
     Tips,
+    /// A server's preferences (Manage Server).
+    Settings,
     /// The message context menu: asks about the message it is used on.
     AskAboutMessage,
 }
 
 impl BotCommand {
     /// In the order shown to users.
-    pub const ALL: [BotCommand; 8] = [
+    pub const ALL: [BotCommand; 9] = [
         BotCommand::Benefits,
         BotCommand::Safe,
         BotCommand::Ask,
@@ -63,6 +66,7 @@ impl BotCommand {
         BotCommand::Topics,
         BotCommand::About,
         BotCommand::Tips,
+        BotCommand::Settings,
         BotCommand::AskAboutMessage,
     ];
 
@@ -76,6 +80,7 @@ impl BotCommand {
             BotCommand::Topics => "topics",
             BotCommand::About => "about",
             BotCommand::Tips => "tips",
+            BotCommand::Settings => "settings",
             BotCommand::AskAboutMessage => "Ask massage-bot",
         }
     }
@@ -144,6 +149,26 @@ impl BotCommand {
                     .description("What this bot is, its sources and its limits"),
             ),
             BotCommand::Tips => tips_definition(),
+            BotCommand::Settings => CreateCommand::new("settings")
+                .description("This server's settings for the bot (Manage Server)")
+                .integration_types(vec![InstallationContext::Guild])
+                .contexts(vec![InteractionContext::Guild])
+                .default_member_permissions(TIPS_PERMISSION)
+                .add_option(
+                    CreateCommandOption::new(
+                        CommandOptionType::SubCommand,
+                        "private-safety",
+                        "Safety answers visible only to whoever asked, unless they choose otherwise",
+                    )
+                    .add_sub_option(
+                        CreateCommandOption::new(
+                            CommandOptionType::Boolean,
+                            "on",
+                            "True: private by default; False: public, like other answers",
+                        )
+                        .required(true),
+                    ),
+                ),
             BotCommand::AskAboutMessage => {
                 everywhere(CreateCommand::new("Ask massage-bot").kind(CommandType::Message))
             }

@@ -18,9 +18,10 @@ use super::buttons::{self, BadClick, Click};
 use super::commands::{self, BotCommand};
 use super::rest::{Rest, RestError};
 use super::tap::TapEvent;
-use super::{embed, tips};
+use super::{embed, settings, tips};
 use crate::engine::{Engine, Request};
 use crate::health::Metrics;
+use crate::prefs::PrefsStore;
 use crate::reply::{Command, Intent, Kind, Reply, Shown};
 use crate::tips::{Clock, TipsAdmin};
 
@@ -107,6 +108,8 @@ pub struct Handler<C: Clock> {
     tips: OnceLock<TipsAdmin<C>>,
     reply_slots: tokio::sync::Semaphore,
     rest: OnceLock<Arc<Rest>>,
+    /// Each server's `/settings`.
+    prefs: OnceLock<Arc<dyn PrefsStore>>,
 }
 
 impl<C: Clock> Handler<C> {
@@ -121,11 +124,40 @@ impl<C: Clock> Handler<C> {
             tips: OnceLock::new(),
             reply_slots: tokio::sync::Semaphore::new(REPLY_SLOTS),
             rest: OnceLock::new(),
+            prefs: OnceLock::new(),
         })
     }
 
     pub fn set_rest(&self, rest: Arc<Rest>) {
         let _ = self.rest.set(rest);
+    }
+
+    pub fn set_prefs(&self, prefs: Arc<dyn PrefsStore>) {
+        let _ = self.prefs.set(prefs);
+    }
+
+    pub(super) fn prefs(&self) -> Option<&Arc<dyn PrefsStore>> {
+        self.prefs.get()
+    }
+
+    /// Whether `reply` goes only to whoever asked: their `private` choice,
+    /// else the server's `/settings private-safety` for safety answers.
+    /// A server whose settings cannot be read gets the default (public):
+    /// the answer is not withheld for it.
+    async fn private_by_default(&self, guild: Option<GuildId>, reply: &Reply) -> bool {
+        let safety = reply.command == Command::Safe
+            || reply.intent == Some(Intent::Safe)
+            || !reply.warnings.is_empty();
+        let (Some(guild), Some(prefs), true) = (guild, self.prefs.get(), safety) else {
+            return false;
+        };
+        match prefs.prefs(crate::tips::GuildId(guild.get())).await {
+            Ok(p) => p.private_safety,
+            Err(e) => {
+                tracing::warn!(guild = %guild, error = %e, "cannot read server settings; answering publicly");
+                false
+            }
+        }
     }
 
     pub fn set_tips(&self, tips: TipsAdmin<C>) {
@@ -278,14 +310,19 @@ impl<C: Clock> Handler<C> {
                 })
                 .unwrap_or_default()
         };
-        let asked_private = options
-            .iter()
-            .any(|o| o.name == "private" && matches!(o.value, ResolvedValue::Boolean(true)));
+        let asked_private = options.iter().find_map(|o| match o.value {
+            ResolvedValue::Boolean(b) if o.name == "private" => Some(b),
+            _ => None,
+        });
         let reply = match command {
             BotCommand::Tips => {
                 // Boxed: its state is large, and inlined it would make every
                 // interaction's future (allocated up front) as large.
                 Box::pin(tips::handle(self, http, responder, &cmd, started)).await;
+                return;
+            }
+            BotCommand::Settings => {
+                Box::pin(settings::handle(self, http, responder, &cmd, started)).await;
                 return;
             }
             BotCommand::Benefits => {
@@ -319,7 +356,7 @@ impl<C: Clock> Handler<C> {
                 let (page, pages) = topics_page(&reply, 0);
                 let mut message = embed::response(&page, &self.engine)
                     .components(buttons::topics_pager_rows(0, pages));
-                if asked_private {
+                if asked_private == Some(true) {
                     message = message.ephemeral(true);
                 }
                 let response = CreateInteractionResponse::Message(message);
@@ -330,7 +367,11 @@ impl<C: Clock> Handler<C> {
             BotCommand::About => self.answer_safely(label, |e| e.answer(&Request::About)),
         };
         // An answer about someone else's message is for the one who asked.
-        let private = asked_private || command == BotCommand::AskAboutMessage;
+        let private = command == BotCommand::AskAboutMessage
+            || match asked_private {
+                Some(choice) => choice,
+                None => self.private_by_default(cmd.guild_id, &reply).await,
+            };
         let mut message = embed::response(&reply, &self.engine);
         if private {
             message = message.ephemeral(true);
@@ -375,7 +416,9 @@ impl<C: Clock> Handler<C> {
                 let label = intent.command().as_str();
                 let reply = self.answer_safely(label, |e| e.answer_topic(intent, topic.as_str()));
                 let mut message = embed::response(&reply, &self.engine);
-                if !clicked_by_asker(&click) {
+                if !clicked_by_asker(&click)
+                    || self.private_by_default(click.guild_id, &reply).await
+                {
                     message = message.ephemeral(true);
                 }
                 (label, reply, CreateInteractionResponse::Message(message))

@@ -65,7 +65,8 @@ pub async fn serve_with_clock<C: Clock>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DiscordError> {
     let verifier = Verifier::try_new(config.public_key).map_err(|_| DiscordError::PublicKey)?;
-    let store = storage::open(&config.bot.database_url).await?;
+    let stores = storage::open(&config.bot.database_url).await?;
+    let store = Arc::clone(&stores.tips);
     let metrics = Metrics::without_gateway();
     // Each probe reads the database, so a store that stopped answering
     // shows at once, not only the damage found at start.
@@ -76,6 +77,7 @@ pub async fn serve_with_clock<C: Clock>(
     poster.set_rest(Arc::clone(&rest));
     let handler = Handler::new(Arc::clone(&engine), Arc::clone(&metrics), None);
     handler.set_rest(Arc::clone(&rest));
+    handler.set_prefs(stores.prefs);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler_task = super::start_tips(

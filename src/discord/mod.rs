@@ -14,6 +14,7 @@ mod handler;
 mod interactions;
 mod poster;
 mod rest;
+mod settings;
 pub mod tap;
 mod tips;
 
@@ -193,7 +194,8 @@ pub async fn run_with_clock<C: Clock>(
     clock: Arc<C>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DiscordError> {
-    let store = storage::open(&config.database_url).await?;
+    let stores = storage::open(&config.database_url).await?;
+    let store = Arc::clone(&stores.tips);
     let metrics = Metrics::new();
     metrics.set_store(Arc::clone(&store), false);
     // Before the client exists, so nothing the gateway logs is missed.
@@ -215,6 +217,7 @@ pub async fn run_with_clock<C: Clock>(
     let rest = Arc::new(rest::Rest::new(&client.http));
     poster.set_rest(Arc::clone(&rest));
     handler.set_rest(Arc::clone(&rest));
+    handler.set_prefs(stores.prefs);
 
     // Started here and not from READY, which fires again after every
     // reconnect.

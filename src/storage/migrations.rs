@@ -50,4 +50,12 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE tip_attempts ADD COLUMN claimed_by INTEGER;   -- ReplicaId, bit-for-bit
     ALTER TABLE tip_attempts ADD COLUMN lease_until INTEGER;  -- unix ms
     "#,
+    // 3: per-server preferences (`/settings`).
+    r#"
+    CREATE TABLE server_prefs (
+        guild_id       INTEGER PRIMARY KEY,
+        private_safety INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL        -- unix ms
+    );
+    "#,
 ];

@@ -22,15 +22,33 @@ pub use url::{redact, DatabaseUrl, DEFAULT_DATABASE_URL};
 
 use std::sync::Arc;
 
+use crate::prefs::PrefsStore;
 use crate::tips::{StoreError, TipStore};
+
+/// One database, seen through the traits its users own.
+#[derive(Clone)]
+pub struct Stores {
+    pub tips: Arc<dyn TipStore>,
+    pub prefs: Arc<dyn PrefsStore>,
+}
+
+impl Stores {
+    fn of<S: TipStore + PrefsStore>(store: S) -> Stores {
+        let store = Arc::new(store);
+        Stores {
+            tips: Arc::clone(&store) as Arc<dyn TipStore>,
+            prefs: store,
+        }
+    }
+}
 
 /// Opens the store a `DATABASE_URL` names: a SQLite file (the default) or
 /// a PostgreSQL database shared by replicas.
-pub async fn open(url: &str) -> Result<Arc<dyn TipStore>, StoreError> {
+pub async fn open(url: &str) -> Result<Stores, StoreError> {
     Ok(match DatabaseUrl::parse(url)? {
-        DatabaseUrl::Postgres(url) => Arc::new(PgStore::connect(&url).await?),
-        DatabaseUrl::SqliteFile(path) => Arc::new(SqliteStore::open(path)?),
-        DatabaseUrl::SqliteMemory => Arc::new(SqliteStore::open_in_memory()?),
+        DatabaseUrl::Postgres(url) => Stores::of(PgStore::connect(&url).await?),
+        DatabaseUrl::SqliteFile(path) => Stores::of(SqliteStore::open(path)?),
+        DatabaseUrl::SqliteMemory => Stores::of(SqliteStore::open_in_memory()?),
     })
 }
 

@@ -18,6 +18,7 @@ use tokio_postgres::{Client, Config, GenericClient, NoTls, Row};
 use tracing::{debug, error, info, warn};
 
 use super::rows::{date_str, from_db, ms, to_db, RawAttempt, RawSettings};
+use crate::prefs::{PrefsStore, ServerPrefs};
 use crate::tips::{
     nonce_for, rotation::RotationState, ActiveSettings, Attempt, AttemptRequest, AttemptStatus,
     Claim, GuildId, ReplicaId, Schedule, StoreError, TipSettings, TipStore,
@@ -83,6 +84,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE tip_replicas (
         replica_id BIGINT PRIMARY KEY,
         seen_at    BIGINT NOT NULL             -- unix ms
+    );
+    "#,
+    // 2: per-server preferences (`/settings`).
+    r#"
+    CREATE TABLE server_prefs (
+        guild_id       BIGINT  PRIMARY KEY,
+        private_safety BOOLEAN NOT NULL,
+        updated_at     BIGINT  NOT NULL        -- unix ms
     );
     "#,
 ];
@@ -744,5 +753,43 @@ impl TipStore for PgStore {
             )
             .await?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+}
+
+#[async_trait::async_trait]
+impl PrefsStore for PgStore {
+    async fn prefs(&self, guild: GuildId) -> Result<ServerPrefs, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .client()?
+            .query_opt(
+                "SELECT private_safety FROM server_prefs WHERE guild_id = $1",
+                &[&to_db(guild.0)],
+            )
+            .await?;
+        Ok(ServerPrefs {
+            private_safety: match row {
+                Some(r) => r.try_get(0)?,
+                None => false,
+            },
+        })
+    }
+
+    async fn set_private_safety(
+        &self,
+        guild: GuildId,
+        on: bool,
+        now: DateTime<Utc>,
+    ) -> Result<ServerPrefs, StoreError> {
+        let mut conn = self.conn().await?;
+        conn.client()?
+            .execute(
+                "INSERT INTO server_prefs (guild_id, private_safety, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (guild_id) DO UPDATE SET private_safety = excluded.private_safety,
+                     updated_at = excluded.updated_at",
+                &[&to_db(guild.0), &on, &ms(now)],
+            )
+            .await?;
+        Ok(ServerPrefs { private_safety: on })
     }
 }

@@ -17,6 +17,7 @@ use super::migrations::MIGRATIONS;
 use super::rows::{date_str, from_db, ms, to_db, RawAttempt, RawSettings};
 use super::scan;
 use super::url::DatabaseUrl;
+use crate::prefs::{PrefsStore, ServerPrefs};
 use crate::tips::{
     nonce_for, rotation::RotationState, ActiveSettings, Attempt, AttemptRequest, AttemptStatus,
     Claim, GuildId, Schedule, StoreError, TipSettings, TipStore,
@@ -1011,6 +1012,42 @@ impl TipStore for SqliteStore {
 
     async fn prune_attempts(&self, before: NaiveDate) -> Result<usize, StoreError> {
         SqliteStore::prune_attempts(self, before)
+    }
+}
+
+#[async_trait::async_trait]
+impl PrefsStore for SqliteStore {
+    async fn prefs(&self, guild: GuildId) -> Result<ServerPrefs, StoreError> {
+        let on: Option<bool> = self.watch(
+            self.lock()
+                .query_row(
+                    "SELECT private_safety FROM server_prefs WHERE guild_id = ?1",
+                    [to_db(guild.0)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(StoreError::from),
+        )?;
+        Ok(ServerPrefs {
+            private_safety: on.unwrap_or(false),
+        })
+    }
+
+    async fn set_private_safety(
+        &self,
+        guild: GuildId,
+        on: bool,
+        now: DateTime<Utc>,
+    ) -> Result<ServerPrefs, StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO server_prefs (guild_id, private_safety, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(guild_id) DO UPDATE SET private_safety = excluded.private_safety,
+                     updated_at = excluded.updated_at",
+                params![to_db(guild.0), on, ms(now)],
+            )?;
+            Ok(ServerPrefs { private_safety: on })
+        })
     }
 }
 
