@@ -73,6 +73,8 @@ fn everything_the_build_needs_is_in_the_context() {
         "knowledge",
         "benches",
         "tests",
+        // A workspace member: cargo reads its manifest for any build.
+        "crates",
     ] {
         assert!(root().join(needed).exists(), "{needed} exists");
         assert!(
@@ -80,9 +82,17 @@ fn everything_the_build_needs_is_in_the_context() {
             "{needed} is excluded by .dockerignore"
         );
     }
-    // Every bench and test target Cargo.toml names is a file in the context.
+    // Every bench and test target Cargo.toml names is a file in the context,
+    // and so is every workspace member.
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     let manifest: toml::Value = manifest.parse().unwrap();
+    for member in manifest["workspace"]["members"].as_array().into_iter().flatten() {
+        let member = member.as_str().unwrap();
+        assert!(
+            root().join(member).join("Cargo.toml").exists(),
+            "workspace member {member}"
+        );
+    }
     for bench in manifest["bench"].as_array().into_iter().flatten() {
         let name = bench["name"].as_str().unwrap();
         assert!(
