@@ -86,7 +86,11 @@ fn everything_the_build_needs_is_in_the_context() {
     // and so is every workspace member.
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     let manifest: toml::Value = manifest.parse().unwrap();
-    for member in manifest["workspace"]["members"].as_array().into_iter().flatten() {
+    for member in manifest["workspace"]["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let member = member.as_str().unwrap();
         assert!(
             root().join(member).join("Cargo.toml").exists(),

@@ -3,8 +3,8 @@
 //! test checks them.
 
 use serenity::all::{
-    ChannelType, CommandOptionType, CommandType, CreateCommand, CreateCommandOption,
-    InstallationContext, InteractionContext, Permissions,
+    CommandOptionType, CommandType, CreateCommand, CreateCommandOption, InstallationContext,
+    InteractionContext, Permissions,
 };
 
 /// Managing the daily tip and the server's settings is for members with
@@ -148,27 +148,8 @@ impl BotCommand {
                 CreateCommand::new("about")
                     .description("What this bot is, its sources and its limits"),
             ),
-            BotCommand::Tips => tips_definition(),
-            BotCommand::Settings => CreateCommand::new("settings")
-                .description("This server's settings for the bot (Manage Server)")
-                .integration_types(vec![InstallationContext::Guild])
-                .contexts(vec![InteractionContext::Guild])
-                .default_member_permissions(TIPS_PERMISSION)
-                .add_option(
-                    CreateCommandOption::new(
-                        CommandOptionType::SubCommand,
-                        "private-safety",
-                        "Safety answers visible only to whoever asked, unless they choose otherwise",
-                    )
-                    .add_sub_option(
-                        CreateCommandOption::new(
-                            CommandOptionType::Boolean,
-                            "on",
-                            "True: private by default; False: public, like other answers",
-                        )
-                        .required(true),
-                    ),
-                ),
+            BotCommand::Tips => super::tips::definition(),
+            BotCommand::Settings => super::settings::definition(),
             BotCommand::AskAboutMessage => {
                 everywhere(CreateCommand::new("Ask massage-bot").kind(CommandType::Message))
             }
@@ -179,61 +160,6 @@ impl BotCommand {
 /// Every command, in the order shown to users.
 pub fn all() -> Vec<CreateCommand> {
     BotCommand::ALL.map(BotCommand::definition).to_vec()
-}
-
-/// `/tips` belongs to a server: installed in it, used in it.
-fn tips_definition() -> CreateCommand {
-    CreateCommand::new("tips")
-        .description("Daily relaxation tip for this server (Manage Server)")
-        .integration_types(vec![InstallationContext::Guild])
-        .contexts(vec![InteractionContext::Guild])
-        .default_member_permissions(TIPS_PERMISSION)
-        .add_option(
-            CreateCommandOption::new(
-                CommandOptionType::SubCommand,
-                "set",
-                "Post a tip every day in a channel",
-            )
-            .add_sub_option(
-                CreateCommandOption::new(CommandOptionType::Channel, "channel", "Where to post")
-                    .required(true)
-                    .channel_types(vec![ChannelType::Text, ChannelType::News]),
-            )
-            .add_sub_option(
-                CreateCommandOption::new(
-                    CommandOptionType::String,
-                    "time",
-                    "Local time, 24 h HH:MM, e.g. 08:30",
-                )
-                .required(true)
-                .max_length(5),
-            )
-            .add_sub_option(
-                CreateCommandOption::new(
-                    CommandOptionType::String,
-                    "timezone",
-                    "Time zone, e.g. Europe/Berlin or America/New_York",
-                )
-                .required(true)
-                .set_autocomplete(true)
-                .max_length(64),
-            ),
-        )
-        .add_option(CreateCommandOption::new(
-            CommandOptionType::SubCommand,
-            "off",
-            "Stop the daily tip",
-        ))
-        .add_option(CreateCommandOption::new(
-            CommandOptionType::SubCommand,
-            "show",
-            "Show the daily tip settings, next and last post",
-        ))
-        .add_option(CreateCommandOption::new(
-            CommandOptionType::SubCommand,
-            "now",
-            "Post today's tip now (counts as today's)",
-        ))
 }
 
 #[cfg(test)]
