@@ -23,7 +23,7 @@ pub enum ConsoleError {
     Editor(#[from] ReadlineError),
 }
 
-const BANNER: &str = "massage-bot console: type /benefits <topic>, /safe <topic>, /ask <question> (or just a question), /tip, /topics, /about; /quotes for the verbatim quotes behind the last answer; /help; /quit or Ctrl-D to leave. Tab completes commands and topics.";
+const BANNER: &str = "massage-bot console: type /benefits <topic>, /safe <topic>, /ask <question> (or just a question), /tip, /topics, /about; /quotes for the verbatim quotes behind the last answer; a number to ask one of the numbered follow-ups under an answer; /help; /quit or Ctrl-D to leave. Tab completes commands and topics.";
 
 /// What the console understands, for completion and "did you mean".
 const COMMANDS: [&str; 10] = [
@@ -58,6 +58,8 @@ fn quotes_command(line: &str) -> Option<&str> {
 enum Line<'a> {
     Quit,
     Quotes(&'a str),
+    /// `3`: the third follow-up listed under the last answer.
+    FollowUp(usize),
     /// A slash command the console does not know, with the closest one.
     Unknown {
         name: &'a str,
@@ -76,6 +78,11 @@ fn classify(line: &str) -> Line<'_> {
     }
     if let Some(rest) = quotes_command(line) {
         return Line::Quotes(rest);
+    }
+    if let Ok(n) = line.parse::<usize>() {
+        if (1..=99).contains(&n) {
+            return Line::FollowUp(n);
+        }
     }
     if let Some(name) = line.strip_prefix('/') {
         let name = name.split_whitespace().next().unwrap_or("");
@@ -99,6 +106,19 @@ fn closest_command(name: &str) -> Option<&'static str> {
         .filter(|(d, _)| *d <= 2 && *d < name.len())
         .min()
         .map(|(_, c)| c)
+}
+
+/// A reply as the terminal shows it, with its follow-ups numbered under
+/// it (what Discord shows as buttons): typing the number asks it.
+fn answer_text(reply: &crate::reply::Reply, follow_ups: &[crate::engine::FollowUp]) -> String {
+    let mut out = render::text(reply);
+    if !follow_ups.is_empty() {
+        out.push_str("\n\nNext (type the number):");
+        for (i, f) in follow_ups.iter().enumerate() {
+            out.push_str(&format!("\n  {}. {}", i + 1, f.label()));
+        }
+    }
+    out
 }
 
 /// Tab completion: commands at the start of the line, topic names after
@@ -228,8 +248,9 @@ pub fn run(engine: &Engine) -> Result<(), ConsoleError> {
     }
     let cols = width(&mut editor);
     println!("{}", wrap(BANNER, cols));
-    // What the last answer showed, for `/quotes`.
+    // What the last answer showed, for `/quotes`, and its follow-ups.
     let mut last: Vec<crate::reply::Shown> = Vec::new();
+    let mut follow_ups: Vec<crate::engine::FollowUp> = Vec::new();
     loop {
         let cols = width(&mut editor);
         let show = |text: &str| println!("{}", wrap(&plain(text), cols));
@@ -258,9 +279,22 @@ pub fn run(engine: &Engine) -> Result<(), ConsoleError> {
                         let name: String = name.chars().take(32).collect();
                         show(&format!("Unknown command /{name}.{hint}"));
                     }
+                    Line::FollowUp(n) => match follow_ups.get(n - 1).cloned() {
+                        Some(f) => {
+                            println!("{}", f.command());
+                            let reply = engine.answer_topic(f.intent, f.topic.as_str());
+                            follow_ups = engine.follow_ups(&reply);
+                            show(&answer_text(&reply, &follow_ups));
+                            last = reply.shown;
+                        }
+                        None => show(&format!(
+                            "There is no follow-up {n} under the last answer. Ask a question, or type /help."
+                        )),
+                    },
                     Line::Ask(query) => {
                         let reply = engine.answer(&Request::parse(&query));
-                        show(&render::text(&reply));
+                        follow_ups = engine.follow_ups(&reply);
+                        show(&answer_text(&reply, &follow_ups));
                         last = reply.shown;
                     }
                 }
@@ -292,6 +326,22 @@ mod tests {
         );
         assert_eq!(quotes_command("/quotesx"), None);
         assert_eq!(quotes_command("/benefits quotes"), None);
+    }
+
+    #[test]
+    fn numbers_ask_a_follow_up() {
+        assert_eq!(classify("2"), Line::FollowUp(2));
+        assert_eq!(classify("0"), Line::Ask(Cow::Borrowed("0")));
+        assert_eq!(classify("150"), Line::Ask(Cow::Borrowed("150")));
+        let engine = Engine::load(None).unwrap();
+        let reply = engine.answer(&Request::parse("/safe pregnancy"));
+        let follow_ups = engine.follow_ups(&reply);
+        let text = answer_text(&reply, &follow_ups);
+        assert!(text.contains("Next (type the number):"), "{text}");
+        assert!(
+            text.contains(&format!("1. {}", follow_ups[0].label())),
+            "{text}"
+        );
     }
 
     #[test]

@@ -556,6 +556,33 @@ fn console_quotes_shows_the_last_answers_quotes() {
     assert!(after.contains("(Benefits of massage"), "{after}");
 }
 
+/// Under an answer the console numbers what Discord shows as buttons;
+/// typing a number asks it, exactly as typing its command would.
+#[test]
+fn console_numbers_the_follow_ups_and_asks_them() {
+    let cli = Cli::new();
+    let out = cli.run_with_stdin(&["console"], "/safe pregnancy\n1\n9\n/quit\n");
+    let text = ok(out);
+    assert!(text.contains("Next (type the number):"), "{text}");
+    let first = text
+        .split("Next (type the number):")
+        .nth(1)
+        .and_then(|rest| rest.lines().nth(1))
+        .unwrap_or_else(|| panic!("a numbered follow-up: {text}"))
+        .trim()
+        .to_owned();
+    assert!(first.starts_with("1. /benefits pregnancy"), "{first}");
+    let typed = ok(cli.run_with_stdin(&["console"], "/benefits pregnancy\n/quit\n"));
+    let title = typed
+        .lines()
+        .find(|l| l.contains("— benefits"))
+        .unwrap_or_else(|| panic!("{typed}"))
+        .trim()
+        .to_owned();
+    assert!(text.contains(&title), "the follow-up answered: {text}");
+    assert!(text.contains("There is no follow-up 9"), "{text}");
+}
+
 // ----- db check / export / import --------------------------------------------
 
 /// The documented recovery path, on a file with a page of random bytes:

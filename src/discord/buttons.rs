@@ -18,9 +18,9 @@
 
 use serenity::all::{ButtonStyle, CreateActionRow, CreateButton};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, FollowUp};
 use crate::knowledge::TopicId;
-use crate::reply::{Command, Intent, Kind, Reply, Shown};
+use crate::reply::{Intent, Kind, Reply, Shown};
 
 /// Discord's limit on a `custom_id`.
 pub const CUSTOM_ID_MAX: usize = 100;
@@ -86,31 +86,21 @@ pub fn answer_id(intent: Intent, topic: &TopicId) -> String {
     format!("{ANSWER}:{side}:{}", topic.as_str())
 }
 
-fn intent_of(command: Command) -> Option<Intent> {
-    match command {
-        Command::Benefits => Some(Intent::Benefits),
-        Command::Safe => Some(Intent::Safe),
-        _ => None,
-    }
-}
-
 /// A button that answers as typing the command would, labelled with it.
-fn answer_button(intent: Intent, topic: &TopicId, title: &str) -> CreateButton {
-    let label: String = format!("/{} {}", intent.command().as_str(), title.to_lowercase())
-        .chars()
-        .take(LABEL_MAX)
-        .collect();
-    CreateButton::new(answer_id(intent, topic))
+fn answer_button(f: &FollowUp) -> CreateButton {
+    let label: String = f.label().chars().take(LABEL_MAX).collect();
+    CreateButton::new(answer_id(f.intent, &f.topic))
         .label(label)
         .style(ButtonStyle::Secondary)
 }
 
-/// The buttons under a reply: its Quotes and the other side of its topic
-/// (benefits or safety), then the See-also topics; under a "did you mean"
-/// or "not covered", one button per suggestion. Each follow-up gives exactly the reply that
+/// The buttons under a reply: its Quotes and the first follow-up (the
+/// other side of its topic, when there is one) on the first row, then the
+/// rest of [`Engine::follow_ups`] (See also, or the suggestions of a "did
+/// you mean" or "not covered"). Each follow-up gives exactly the reply that
 /// typing its command would.
 pub fn answer_rows(engine: &Engine, reply: &Reply) -> Vec<CreateActionRow> {
-    let mut rows = Vec::new();
+    let mut follow_ups = engine.follow_ups(reply).into_iter().peekable();
     let mut first: Vec<CreateButton> = quotes_id(engine, &reply.shown)
         .map(|id| {
             CreateButton::new(id)
@@ -119,49 +109,24 @@ pub fn answer_rows(engine: &Engine, reply: &Reply) -> Vec<CreateActionRow> {
         })
         .into_iter()
         .collect();
-    let mut used: Vec<String> = Vec::new();
-    if matches!(reply.kind, Kind::Answer | Kind::NoSection) {
-        let other = reply
-            .topic
-            .as_ref()
-            .zip(intent_of(reply.command))
-            .and_then(|(id, asked)| {
-                let other = match asked {
-                    Intent::Benefits => Intent::Safe,
-                    Intent::Safe => Intent::Benefits,
-                };
-                let topic = engine.knowledge().topic(id)?;
-                topic.section(other == Intent::Safe)?;
-                Some((other, topic))
-            });
-        if let Some((intent, topic)) = other {
-            used.push(answer_id(intent, &topic.id));
-            first.push(answer_button(intent, &topic.id, &topic.title));
-        }
+    // The other side of the topic sits beside Quotes.
+    let other_side = matches!(reply.kind, Kind::Answer | Kind::NoSection)
+        && follow_ups
+            .peek()
+            .is_some_and(|f| Some(&f.topic) == reply.topic.as_ref());
+    if other_side {
+        first.extend(follow_ups.next().as_ref().map(answer_button));
     }
+    let mut rows = Vec::new();
     if !first.is_empty() {
         rows.push(CreateActionRow::Buttons(first));
     }
-    let more = match reply.kind {
-        Kind::Answer | Kind::NoSection => &reply.related,
-        Kind::DidYouMean | Kind::NotCovered => &reply.suggestions,
-        _ => return rows,
-    };
-    let buttons: Vec<CreateButton> = more
-        .iter()
-        .filter_map(|t| {
-            let intent = intent_of(t.command)?;
-            let id = answer_id(intent, &t.id);
-            if used.contains(&id) {
-                return None;
-            }
-            used.push(id);
-            Some(answer_button(intent, &t.id, &t.title))
-        })
+    let rest: Vec<CreateButton> = follow_ups
         .take(ROW_MAX)
+        .map(|f| answer_button(&f))
         .collect();
-    if !buttons.is_empty() {
-        rows.push(CreateActionRow::Buttons(buttons));
+    if !rest.is_empty() {
+        rows.push(CreateActionRow::Buttons(rest));
     }
     rows
 }

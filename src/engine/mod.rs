@@ -37,6 +37,30 @@ pub struct Choice {
 }
 
 /// The knowledge base with its indexes, shared by every front end.
+/// A question to ask next: `/benefits` or `/safe` for a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    pub intent: Intent,
+    pub topic: TopicId,
+    pub title: String,
+}
+
+impl FollowUp {
+    /// The command that asks it, as typed: `/safe pregnancy`.
+    pub fn command(&self) -> String {
+        format!("/{} {}", self.intent.command().as_str(), self.topic)
+    }
+
+    /// How a button or a list names it: `/safe pregnancy and childbirth`.
+    pub fn label(&self) -> String {
+        format!(
+            "/{} {}",
+            self.intent.command().as_str(),
+            self.title.to_lowercase()
+        )
+    }
+}
+
 #[derive(Debug)]
 pub struct Engine {
     knowledge: Knowledge,
@@ -163,6 +187,63 @@ impl Engine {
     /// The crisis reply on its own, as a message naming no topic gets it.
     pub fn crisis_reply(&self, kind: crate::knowledge::CrisisKind) -> Reply {
         self.composer().crisis(Command::Ask, kind, None)
+    }
+
+    /// What to ask next after `reply`, in order: the other side of its
+    /// topic (benefits or safety, when the topic has it) and its See-also
+    /// topics; after "did you mean" or "not covered", its suggestions.
+    /// Discord shows them as buttons, the console numbers them.
+    pub fn follow_ups(&self, reply: &Reply) -> Vec<FollowUp> {
+        let k = &self.knowledge;
+        let intent_of = |c: Command| match c {
+            Command::Benefits => Some(Intent::Benefits),
+            Command::Safe => Some(Intent::Safe),
+            _ => None,
+        };
+        let mut out: Vec<FollowUp> = Vec::new();
+        let mut push = |f: FollowUp| {
+            if !out
+                .iter()
+                .any(|o| o.intent == f.intent && o.topic == f.topic)
+            {
+                out.push(f);
+            }
+        };
+        use crate::reply::Kind;
+        let more =
+            match reply.kind {
+                Kind::Answer | Kind::NoSection => {
+                    let other = reply.topic.as_ref().zip(intent_of(reply.command)).and_then(
+                        |(id, asked)| {
+                            let other = match asked {
+                                Intent::Benefits => Intent::Safe,
+                                Intent::Safe => Intent::Benefits,
+                            };
+                            let topic = k.topic(id)?;
+                            topic.section(other == Intent::Safe)?;
+                            Some(FollowUp {
+                                intent: other,
+                                topic: topic.id.clone(),
+                                title: topic.title.clone(),
+                            })
+                        },
+                    );
+                    other.into_iter().for_each(&mut push);
+                    &reply.related
+                }
+                Kind::DidYouMean | Kind::NotCovered => &reply.suggestions,
+                _ => return out,
+            };
+        for t in more {
+            if let Some(intent) = intent_of(t.command) {
+                push(FollowUp {
+                    intent,
+                    topic: t.id.clone(),
+                    title: t.title.clone(),
+                });
+            }
+        }
+        out
     }
 
     /// Every sentence the knowledge shown in a reply says, with the quotes
