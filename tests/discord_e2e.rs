@@ -1066,6 +1066,14 @@ fn typed(id: &str) -> (&'static str, String) {
     (command, parts.next().unwrap().to_owned())
 }
 
+/// What typing the command a follow-up id stands for answers.
+async fn typed_reply(h: &Harness, id: &str) -> Value {
+    let (command, topic) = typed(id);
+    h.fake
+        .send_command(command, json!([opt_str("topic", &topic)]))
+        .await
+}
+
 async fn click_as(h: &Harness, message: Value, custom_id: &str, user_id: u64) -> Value {
     let i = h.fake.interaction_component(
         custom_id,
@@ -1106,11 +1114,7 @@ async fn follow_up_buttons_answer_exactly_as_typing_the_command() {
     let message = support::message_from_callback(support::CHANNEL_ID, &body);
     let asked = support::answered_for(message.clone(), support::USER_ID, "safe");
     for id in &ids {
-        let (command, topic) = typed(id);
-        let typed_body = h
-            .fake
-            .send_command(command, json!([opt_str("topic", &topic)]))
-            .await;
+        let typed_body = typed_reply(&h, id).await;
         // The asker: the same reply, as public as typing it.
         let mine = click_as(&h, asked.clone(), id, support::USER_ID).await;
         assert_reply(&mine, is_ephemeral(&typed_body));
@@ -1148,11 +1152,7 @@ async fn suggestions_have_a_button_each_that_answers_it() {
             "benefits",
         );
         for id in &ids {
-            let (command, topic) = typed(id);
-            let typed_body = h
-                .fake
-                .send_command(command, json!([opt_str("topic", &topic)]))
-                .await;
+            let typed_body = typed_reply(&h, id).await;
             let answer = click_as(&h, asked.clone(), id, support::USER_ID).await;
             assert_reply(&answer, is_ephemeral(&typed_body));
             assert_eq!(shown(&answer), shown(&typed_body), "{kind}: {id}");

@@ -200,8 +200,8 @@ async fn pause_enable_disable(s: Arc<dyn TipStore>) {
     assert!(s.all_active().await.unwrap().settings.is_empty());
     s.put_settings(g, &sched(), later).await.unwrap();
     assert!(s.pause(g, "gone", later).await.unwrap());
-    assert!(s.unpause(g).await.unwrap());
-    assert!(!s.unpause(g).await.unwrap());
+    assert!(s.unpause(g, later).await.unwrap());
+    assert!(!s.unpause(g, later).await.unwrap());
     let active = s.all_active().await.unwrap();
     assert_eq!((active.settings.len(), active.skipped), (1, 0));
 }
@@ -366,6 +366,30 @@ async fn import_carries_settings_and_the_last_post(s: Arc<dyn TipStore>) {
     );
 }
 
+/// Every change moves `updated_at`, so a replica can read only what
+/// changed: off and paused servers included.
+async fn changed_since_lists_every_change(s: Arc<dyn TipStore>) {
+    let t = |m: i64| now() + chrono::Duration::minutes(m);
+    let ids = |v: Vec<massage_bot::tips::TipSettings>| -> Vec<u64> {
+        v.into_iter().map(|s| s.guild.0).collect()
+    };
+    s.put_settings(GuildId(1), &sched(), t(0)).await.unwrap();
+    s.put_settings(GuildId(2), &sched(), t(0)).await.unwrap();
+    s.put_settings(GuildId(3), &sched(), t(0)).await.unwrap();
+    assert_eq!(ids(s.changed_since(t(0)).await.unwrap()), [1, 2, 3]);
+    assert!(s.changed_since(t(1)).await.unwrap().is_empty());
+    s.pause(GuildId(2), "gone", t(1)).await.unwrap();
+    s.set_enabled(GuildId(3), false, t(2)).await.unwrap();
+    assert_eq!(ids(s.changed_since(t(1)).await.unwrap()), [2, 3]);
+    s.unpause(GuildId(2), t(3)).await.unwrap();
+    s.put_settings(GuildId(1), &sched(), t(4)).await.unwrap();
+    assert_eq!(ids(s.changed_since(t(3)).await.unwrap()), [1, 2]);
+    // Posting is not a settings change.
+    send(&*s, &req(1, false)).await;
+    s.mark_posted(GuildId(1), day(), t(5)).await.unwrap();
+    assert!(s.changed_since(t(5)).await.unwrap().is_empty());
+}
+
 async fn ping_answers(s: Arc<dyn TipStore>) {
     s.ping().await.unwrap();
     assert_eq!(s.problem(), None);
@@ -431,6 +455,10 @@ macro_rules! contract {
                 super::import_carries_settings_and_the_last_post($open.await).await;
             }
             #[tokio::test]
+            async fn changed_since_lists_every_change() {
+                super::changed_since_lists_every_change($open.await).await;
+            }
+            #[tokio::test]
             async fn ping_answers() {
                 super::ping_answers($open.await).await;
             }
@@ -482,7 +510,7 @@ async fn postgres_replicas_starting_together_migrate_once() {
         assert!(r.unwrap());
     }
     let s = PgStore::connect(&url).await.unwrap();
-    assert_eq!(s.schema_version().await.unwrap(), 2);
+    assert_eq!(s.schema_version().await.unwrap(), 3);
 }
 
 /// A database that does not answer is a clear error, not a hang.

@@ -949,10 +949,12 @@ async fn a_damaged_database_still_posts_for_every_readable_server() {
     p.stop().await;
 }
 
-/// A store that counts full reads and passes everything else through.
+/// A store that counts full reads and passes everything else through;
+/// `shared` makes the scheduler treat it as a database other replicas use.
 struct CountingStore {
     inner: Arc<SqliteStore>,
     reads: AtomicUsize,
+    shared: bool,
 }
 
 #[async_trait::async_trait]
@@ -981,8 +983,11 @@ impl TipStore for CountingStore {
     ) -> Result<bool, StoreError> {
         self.inner.pause(guild, reason, now)
     }
-    async fn unpause(&self, guild: GuildId) -> Result<bool, StoreError> {
-        self.inner.unpause(guild)
+    async fn unpause(&self, guild: GuildId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.inner.unpause(guild, now)
+    }
+    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<TipSettings>, StoreError> {
+        TipStore::changed_since(self.inner.as_ref(), since).await
     }
     async fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError> {
         self.inner.get(guild)
@@ -993,6 +998,9 @@ impl TipStore for CountingStore {
     }
     async fn ping(&self) -> Result<(), StoreError> {
         TipStore::ping(self.inner.as_ref()).await
+    }
+    fn is_shared(&self) -> bool {
+        self.shared
     }
     async fn claim(&self, req: &AttemptRequest) -> Result<Claim, StoreError> {
         self.inner.claim(req)
@@ -1043,6 +1051,7 @@ async fn damaged_settings_are_read_again_less_and_less_often() {
     let store = Arc::new(CountingStore {
         inner: w.store(),
         reads: AtomicUsize::new(0),
+        shared: false,
     });
     let (handle, stop, task) = w.spawn_on(Arc::clone(&store), World::config());
     handle.settled().await;
@@ -1056,6 +1065,55 @@ async fn damaged_settings_are_read_again_less_and_less_often() {
     let reads = store.reads.load(Ordering::SeqCst);
     // 0 s, then +30, +60, +120, +240, +480, +960 (= 1890 s), +1920 (3810 s).
     assert!((6..=8).contains(&reads), "{reads} reads in an hour");
+    stop.send_replace(true);
+    task.await.unwrap();
+}
+
+/// On a shared store, a `/tips set` made through another replica reaches
+/// this one's schedule within a minute, by reading only what changed: one
+/// full read at start and one an hour later, not one a minute. A server
+/// turned off elsewhere gets no tip.
+#[tokio::test]
+async fn a_replica_catches_up_with_changes_made_elsewhere_without_rereading_all() {
+    let w = World::new(utc(2026, 6, 1, 6, 0));
+    for g in 0..200 {
+        w.set(&w.store(), 1_000 + g, 1, hm(23, 0), BERLIN);
+    }
+    w.set(&w.store(), 60, 6, hm(8, 30), BERLIN);
+    let store = Arc::new(CountingStore {
+        inner: w.store(),
+        reads: AtomicUsize::new(0),
+        shared: true,
+    });
+    let (handle, stop, task) = w.spawn_on(Arc::clone(&store), World::config());
+    handle.settled().await;
+    assert_eq!(store.reads.load(Ordering::SeqCst), 1);
+
+    // Another replica: a new server at 08:10 Berlin, and server 60 off.
+    w.clock
+        .set(utc(2026, 6, 1, 6, 0) + chrono::Duration::seconds(5));
+    let elsewhere = w.store();
+    w.set(&elsewhere, 70, 7, hm(8, 10), BERLIN);
+    elsewhere
+        .set_enabled(GuildId(60), false, w.clock.now())
+        .unwrap();
+    let mut t = w.clock.now();
+    while t < utc(2026, 6, 1, 7, 30) {
+        t += chrono::Duration::seconds(10);
+        w.clock.set(t);
+        handle.settled().await;
+    }
+    let posted = w.poster.posted_for(70);
+    assert_eq!(posted.len(), 1, "{:?}", w.poster.calls());
+    // 08:10 Berlin is 06:10 UTC: on time, not at the next full read (07:00).
+    assert!(
+        posted[0].at <= utc(2026, 6, 1, 6, 11),
+        "posted at {}",
+        posted[0].at
+    );
+    assert!(w.poster.posted_for(60).is_empty(), "turned off elsewhere");
+    let reads = store.reads.load(Ordering::SeqCst);
+    assert_eq!(reads, 2, "a full read at start and one an hour later");
     stop.send_replace(true);
     task.await.unwrap();
 }
@@ -1119,6 +1177,7 @@ async fn a_setting_change_reads_one_server_not_all() {
     let store = Arc::new(CountingStore {
         inner: w.store(),
         reads: AtomicUsize::new(0),
+        shared: false,
     });
     let (handle, stop, task) = w.spawn_on(Arc::clone(&store), World::config());
     handle.settled().await;

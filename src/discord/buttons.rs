@@ -375,15 +375,22 @@ mod tests {
         Engine::load(None).expect("embedded knowledge loads")
     }
 
+    /// `/benefits` and `/safe` for every topic.
+    fn every_answer(e: &Engine) -> Vec<Reply> {
+        e.knowledge()
+            .topics
+            .iter()
+            .flat_map(|t| {
+                [Intent::Benefits, Intent::Safe].map(|i| e.answer_topic(i, t.id.as_str()))
+            })
+            .collect()
+    }
+
     #[test]
     fn every_answer_and_tip_round_trips_within_the_limit() {
         let e = engine();
         let k = e.knowledge();
-        let mut replies = Vec::new();
-        for t in &k.topics {
-            replies.push(e.answer_topic(Intent::Benefits, t.id.as_str()));
-            replies.push(e.answer_topic(Intent::Safe, t.id.as_str()));
-        }
+        let mut replies = every_answer(&e);
         for i in 0..k.tips.len() {
             replies.push(e.tip(i));
         }
@@ -477,11 +484,7 @@ mod tests {
     fn follow_up_buttons_round_trip() {
         let e = engine();
         let k = e.knowledge();
-        let mut replies = Vec::new();
-        for t in &k.topics {
-            replies.push(e.answer_topic(Intent::Benefits, t.id.as_str()));
-            replies.push(e.answer_topic(Intent::Safe, t.id.as_str()));
-        }
+        let mut replies = every_answer(&e);
         replies.push(e.answer_topic(Intent::Benefits, "sleeep"));
         let mut follow_ups = 0;
         for r in &replies {

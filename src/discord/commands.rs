@@ -19,6 +19,16 @@ fn topic_option(description: &str) -> CreateCommandOption {
         .max_length(100)
 }
 
+/// Whether the member who used `cmd` may manage the bot in this server
+/// (Manage Server, or Administrator): checked by the bot too, since server
+/// admins can change who sees `/tips` and `/settings`.
+pub fn may_manage(cmd: &serenity::all::CommandInteraction) -> bool {
+    cmd.member
+        .as_ref()
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.contains(TIPS_PERMISSION) || p.administrator())
+}
+
 /// Q&A works wherever someone can reach the bot: servers that added it,
 /// and for members who installed it themselves, their DMs with the bot and
 /// any other DM or group DM (health questions are often asked privately).

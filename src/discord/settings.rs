@@ -40,12 +40,10 @@ pub async fn handle<C: Clock>(
             "This bot runs without a database for settings just now. Please try again later.",
         ),
         (Some(guild), Some(prefs)) => {
-            let allowed = cmd
-                .member
-                .as_ref()
-                .and_then(|m| m.permissions)
-                .is_some_and(|p| p.contains(commands::TIPS_PERMISSION) || p.administrator());
-            match (allowed, private_safety_choice(&cmd.data.options())) {
+            match (
+                commands::may_manage(cmd),
+                private_safety_choice(&cmd.data.options()),
+            ) {
                 (false, _) => say(
                     Kind::Error,
                     "Manage Server needed",

@@ -98,12 +98,7 @@ pub async fn handle<C: Clock>(
         respond_now(h, http, responder, &r, started).await;
         return;
     };
-    let allowed = cmd
-        .member
-        .as_ref()
-        .and_then(|m| m.permissions)
-        .is_some_and(|p| p.contains(commands::TIPS_PERMISSION) || p.administrator());
-    if !allowed {
+    if !commands::may_manage(cmd) {
         let r = reply_now(
             "Manage Server needed",
             "Only members with the Manage Server permission can change the daily tip.".into(),

@@ -94,6 +94,10 @@ const MIGRATIONS: &[&str] = &[
         updated_at     BIGINT  NOT NULL        -- unix ms
     );
     "#,
+    // 3: replicas catch up with changes by `updated_at`.
+    r#"
+    CREATE INDEX tip_settings_by_update ON tip_settings (updated_at);
+    "#,
 ];
 
 const SETTINGS_SELECT: &str = "
@@ -470,17 +474,38 @@ impl TipStore for PgStore {
         Ok(n > 0)
     }
 
-    async fn unpause(&self, guild: GuildId) -> Result<bool, StoreError> {
+    async fn unpause(&self, guild: GuildId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let n = conn
             .client()?
             .execute(
-                "UPDATE tip_settings SET paused_reason = NULL, paused_at = NULL
+                "UPDATE tip_settings SET paused_reason = NULL, paused_at = NULL, updated_at = $2
                  WHERE guild_id = $1 AND paused_reason IS NOT NULL",
-                &[&to_db(guild.0)],
+                &[&to_db(guild.0), &ms(now)],
             )
             .await?;
         Ok(n > 0)
+    }
+
+    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<TipSettings>, StoreError> {
+        let mut conn = self.conn().await?;
+        let sql = format!("{SETTINGS_SELECT} WHERE s.updated_at >= $1 ORDER BY s.guild_id");
+        let rows = conn.client()?.query(&sql, &[&ms(since)]).await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                match raw_settings(row)
+                    .map_err(StoreError::from)
+                    .and_then(RawSettings::parse)
+                {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        error!(error = %e, "skipping unreadable tip settings row");
+                        None
+                    }
+                }
+            })
+            .collect())
     }
 
     async fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError> {

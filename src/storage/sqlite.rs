@@ -723,12 +723,12 @@ impl SqliteStore {
         })
     }
 
-    pub fn unpause(&self, guild: GuildId) -> Result<bool, StoreError> {
+    pub fn unpause(&self, guild: GuildId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         self.write(|tx| {
             let n = tx.execute(
-                "UPDATE tip_settings SET paused_reason = NULL, paused_at = NULL
+                "UPDATE tip_settings SET paused_reason = NULL, paused_at = NULL, updated_at = ?2
                  WHERE guild_id = ?1 AND paused_reason IS NOT NULL",
-                [to_db(guild.0)],
+                params![to_db(guild.0), ms(now)],
             )?;
             Ok(n > 0)
         })
@@ -947,8 +947,14 @@ impl TipStore for SqliteStore {
         SqliteStore::pause(self, guild, reason, now)
     }
 
-    async fn unpause(&self, guild: GuildId) -> Result<bool, StoreError> {
-        SqliteStore::unpause(self, guild)
+    async fn unpause(&self, guild: GuildId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        SqliteStore::unpause(self, guild, now)
+    }
+
+    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<TipSettings>, StoreError> {
+        let since = ms(since);
+        let (rows, _) = scan_settings(&self.lock(), |s| ms(s.updated_at) >= since);
+        Ok(rows)
     }
 
     async fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError> {

@@ -59,9 +59,13 @@ pub struct SchedulerConfig {
     /// learns how many share the rate budget). A replica silent for three
     /// of these no longer counts, so a killed one holds no share for long.
     pub heartbeat: Duration,
-    /// On a shared store: how often settings are read again, to learn of
-    /// changes made through another replica.
+    /// On a shared store: how often this replica reads the settings that
+    /// changed since its last read, to learn of changes made through
+    /// another replica. Every `full_reload` it reads them all instead.
     pub shared_reload: Duration,
+    /// On a shared store: how often every server's settings are read again
+    /// (a safety net under the incremental reads).
+    pub full_reload: Duration,
 }
 
 /// Posts per second the bot starts by default: under Discord's global
@@ -104,9 +108,14 @@ impl Default for SchedulerConfig {
             lease: Duration::from_secs(60),
             heartbeat: Duration::from_secs(2),
             shared_reload: Duration::from_secs(60),
+            full_reload: Duration::from_secs(3600),
         }
     }
 }
+
+/// Changes are read from this long before the last read, so a replica
+/// whose clock runs a little behind still has its changes seen.
+const CLOCK_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Longest wait before reading damaged settings again.
 const MAX_RESCAN: Duration = Duration::from_secs(3600);
@@ -300,6 +309,10 @@ pub struct Scheduler<S: TipStore + ?Sized, P: TipPoster, C: Clock> {
     /// On a shared store: the next heartbeat and the next full read.
     next_beat: Option<DateTime<Utc>>,
     next_shared_reload: Option<DateTime<Utc>>,
+    /// When the settings were last read in full, and up to when changes
+    /// have been read since.
+    full_read_at: Option<DateTime<Utc>>,
+    read_through: Option<DateTime<Utc>>,
 }
 
 /// A post that came back from Discord (or gave up waiting).
@@ -374,6 +387,8 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             replicas: 1,
             next_beat: None,
             next_shared_reload: None,
+            full_read_at: None,
+            read_through: None,
         }
     }
 
@@ -558,6 +573,8 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
     /// the read is tried again after `store_retry`.
     async fn reload(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let all = self.store.all_active().await?;
+        self.full_read_at = Some(now);
+        self.read_through = Some(now);
         let old = self.guilds.replace_all(all.settings, now);
         if all.skipped > 0 {
             self.guilds.keep_missing(old, now);
@@ -618,11 +635,42 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
         match self.next_shared_reload {
             Some(t) if t > now => {}
             Some(_) => {
-                self.dirty = true;
                 self.next_shared_reload = Some(add(now, self.config.shared_reload));
+                let full_due = self
+                    .full_read_at
+                    .is_none_or(|t| add(t, self.config.full_reload) <= now);
+                if full_due || self.catch_up(now).await.is_err() {
+                    self.dirty = true;
+                }
             }
             None => self.next_shared_reload = Some(add(now, self.config.shared_reload)),
         }
+    }
+
+    /// Reads the servers changed since the last read (with a margin for
+    /// replicas whose clocks differ a little) and files them again.
+    async fn catch_up(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let since = self.read_through.unwrap_or(now) - CLOCK_MARGIN;
+        let changed = match self.store.changed_since(since).await {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(error = %e, "cannot read changed tip settings; reading all");
+                return Err(e);
+            }
+        };
+        let n = changed.len();
+        for settings in changed {
+            let guild = settings.guild;
+            if settings.is_active() {
+                let retry = self.guilds.get(&guild).and_then(|g| g.retry);
+                self.guilds.insert(guild, settings, retry, now);
+            } else {
+                self.guilds.remove(&guild);
+            }
+        }
+        self.read_through = Some(now);
+        debug!(changed = n, "caught up with tip settings changed elsewhere");
+        Ok(())
     }
 
     async fn prune(&mut self, now: DateTime<Utc>) {
@@ -914,7 +962,7 @@ impl<S: TipStore + ?Sized, P: TipPoster, C: Clock> Scheduler<S, P, C> {
             Sent::Posted => {
                 if settings.paused.is_some() {
                     // The post went through, so whatever paused tips is fixed.
-                    self.store.unpause(guild).await?;
+                    self.store.unpause(guild, self.clock.now()).await?;
                     self.dirty = true;
                     info!(
                         guild = guild.0,

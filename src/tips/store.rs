@@ -297,7 +297,7 @@ pub trait TipStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 
     /// Clears a pause (after a manual post proved the channel works).
-    async fn unpause(&self, guild: GuildId) -> Result<bool, StoreError>;
+    async fn unpause(&self, guild: GuildId, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
     async fn get(&self, guild: GuildId) -> Result<Option<TipSettings>, StoreError>;
 
@@ -305,6 +305,12 @@ pub trait TipStore: Send + Sync + 'static {
     /// cannot be read are logged, counted and skipped, so one bad row or page
     /// stops no one else.
     async fn all_active(&self) -> Result<ActiveSettings, StoreError>;
+
+    /// Every server whose settings changed at or after `since` (any state:
+    /// turned off or paused too), so a replica can catch up with changes
+    /// made through another without reading every server. Every change
+    /// moves `updated_at`. Unreadable rows are logged and skipped.
+    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<TipSettings>, StoreError>;
 
     /// Why the store is unhealthy (damaged, replaced under the bot), if it is.
     /// Stays set until the process restarts, so `/healthz` keeps saying so.
