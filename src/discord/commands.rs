@@ -29,6 +29,16 @@ pub fn may_manage(cmd: &serenity::all::CommandInteraction) -> bool {
         .is_some_and(|p| p.contains(TIPS_PERMISSION) || p.administrator())
 }
 
+/// For a server's managers (`/tips`, `/settings`): installed in a server,
+/// used in it, shown by default only to members with Manage Server.
+pub fn for_managers(name: &str, description: &str) -> CreateCommand {
+    CreateCommand::new(name)
+        .description(description)
+        .integration_types(vec![InstallationContext::Guild])
+        .contexts(vec![InteractionContext::Guild])
+        .default_member_permissions(TIPS_PERMISSION)
+}
+
 /// Q&A works wherever someone can reach the bot: servers that added it,
 /// and for members who installed it themselves, their DMs with the bot and
 /// any other DM or group DM (health questions are often asked privately).

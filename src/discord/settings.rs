@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use serenity::all::{
     CommandInteraction, CommandOptionType, CreateCommand, CreateCommandOption,
-    CreateInteractionResponse, InstallationContext, InteractionContext, ResolvedOption,
-    ResolvedValue,
+    CreateInteractionResponse, ResolvedOption, ResolvedValue,
 };
 use serenity::http::Http;
 
@@ -96,28 +95,27 @@ pub async fn handle<C: Clock>(
     h.log_outcome("settings", &reply, started, sent.as_ref().err());
 }
 
-/// `/settings` belongs to a server: installed in it, used in it.
+/// `/settings`, for the server's managers.
 pub(super) fn definition() -> CreateCommand {
-    CreateCommand::new("settings")
-        .description("This server's settings for the bot (Manage Server)")
-        .integration_types(vec![InstallationContext::Guild])
-        .contexts(vec![InteractionContext::Guild])
-        .default_member_permissions(commands::TIPS_PERMISSION)
-        .add_option(
-            CreateCommandOption::new(
-                CommandOptionType::SubCommand,
-                "private-safety",
-                "Safety answers visible only to whoever asked, unless they choose otherwise",
-            )
-            .add_sub_option(
-                CreateCommandOption::new(
-                    CommandOptionType::Boolean,
-                    "on",
-                    "True: private by default; False: public, like other answers",
-                )
-                .required(true),
-            ),
+    commands::for_managers(
+        "settings",
+        "This server's settings for the bot (Manage Server)",
+    )
+    .add_option(
+        CreateCommandOption::new(
+            CommandOptionType::SubCommand,
+            "private-safety",
+            "Safety answers visible only to whoever asked, unless they choose otherwise",
         )
+        .add_sub_option(
+            CreateCommandOption::new(
+                CommandOptionType::Boolean,
+                "on",
+                "True: private by default; False: public, like other answers",
+            )
+            .required(true),
+        ),
+    )
 }
 
 /// `private-safety`'s `on` option.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serenity::all::{
     ChannelId, ChannelType, CommandInteraction, CommandOptionType, CreateCommand,
     CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseMessage, GuildId,
-    InstallationContext, InteractionContext, Permissions, ResolvedOption, ResolvedValue,
+    Permissions, ResolvedOption, ResolvedValue,
 };
 
 use serenity::http::Http;
@@ -24,59 +24,58 @@ const NEEDED: [(Permissions, &str); 3] = [
     (Permissions::EMBED_LINKS, "Embed Links"),
 ];
 
-/// `/tips` belongs to a server: installed in it, used in it.
+/// `/tips`, for the server's managers.
 pub(super) fn definition() -> CreateCommand {
-    CreateCommand::new("tips")
-        .description("Daily relaxation tip for this server (Manage Server)")
-        .integration_types(vec![InstallationContext::Guild])
-        .contexts(vec![InteractionContext::Guild])
-        .default_member_permissions(commands::TIPS_PERMISSION)
-        .add_option(
-            CreateCommandOption::new(
-                CommandOptionType::SubCommand,
-                "set",
-                "Post a tip every day in a channel",
-            )
-            .add_sub_option(
-                CreateCommandOption::new(CommandOptionType::Channel, "channel", "Where to post")
-                    .required(true)
-                    .channel_types(vec![ChannelType::Text, ChannelType::News]),
-            )
-            .add_sub_option(
-                CreateCommandOption::new(
-                    CommandOptionType::String,
-                    "time",
-                    "Local time, 24 h HH:MM, e.g. 08:30",
-                )
-                .required(true)
-                .max_length(5),
-            )
-            .add_sub_option(
-                CreateCommandOption::new(
-                    CommandOptionType::String,
-                    "timezone",
-                    "Time zone, e.g. Europe/Berlin or America/New_York",
-                )
-                .required(true)
-                .set_autocomplete(true)
-                .max_length(64),
-            ),
+    commands::for_managers(
+        "tips",
+        "Daily relaxation tip for this server (Manage Server)",
+    )
+    .add_option(
+        CreateCommandOption::new(
+            CommandOptionType::SubCommand,
+            "set",
+            "Post a tip every day in a channel",
         )
-        .add_option(CreateCommandOption::new(
-            CommandOptionType::SubCommand,
-            "off",
-            "Stop the daily tip",
-        ))
-        .add_option(CreateCommandOption::new(
-            CommandOptionType::SubCommand,
-            "show",
-            "Show the daily tip settings, next and last post",
-        ))
-        .add_option(CreateCommandOption::new(
-            CommandOptionType::SubCommand,
-            "now",
-            "Post today's tip now (counts as today's)",
-        ))
+        .add_sub_option(
+            CreateCommandOption::new(CommandOptionType::Channel, "channel", "Where to post")
+                .required(true)
+                .channel_types(vec![ChannelType::Text, ChannelType::News]),
+        )
+        .add_sub_option(
+            CreateCommandOption::new(
+                CommandOptionType::String,
+                "time",
+                "Local time, 24 h HH:MM, e.g. 08:30",
+            )
+            .required(true)
+            .max_length(5),
+        )
+        .add_sub_option(
+            CreateCommandOption::new(
+                CommandOptionType::String,
+                "timezone",
+                "Time zone, e.g. Europe/Berlin or America/New_York",
+            )
+            .required(true)
+            .set_autocomplete(true)
+            .max_length(64),
+        ),
+    )
+    .add_option(CreateCommandOption::new(
+        CommandOptionType::SubCommand,
+        "off",
+        "Stop the daily tip",
+    ))
+    .add_option(CreateCommandOption::new(
+        CommandOptionType::SubCommand,
+        "show",
+        "Show the daily tip settings, next and last post",
+    ))
+    .add_option(CreateCommandOption::new(
+        CommandOptionType::SubCommand,
+        "now",
+        "Post today's tip now (counts as today's)",
+    ))
 }
 
 pub async fn handle<C: Clock>(
