@@ -23,7 +23,6 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{Timelike, Utc};
 use massage_bot::storage::PgStore;
 use massage_bot::tips::{ChannelId, GuildId, Schedule, TipStore};
 use support::{BotProcess, FakeDiscord};
@@ -57,16 +56,7 @@ async fn main() {
 
     let db = pg::fresh_database();
     let store = Arc::new(PgStore::connect(&db).await.expect("connect"));
-    // Not in the first minutes of a UTC day: the slot is "a minute ago".
-    while Utc::now().hour() == 0 && Utc::now().minute() < 3 {
-        tokio::time::sleep(Duration::from_secs(5)).await;
-    }
-    let now = Utc::now();
-    let due = (now - chrono::Duration::minutes(1))
-        .time()
-        .with_second(0)
-        .and_then(|t| t.with_nanosecond(0))
-        .expect("a time");
+    let (now, due) = support::a_minute_ago().await;
     let fill = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for part in 0..8u64 {
@@ -101,12 +91,7 @@ async fn main() {
     let stats_before = db_stats(&client).await;
     let pg_cpu_before = proc::cpu_seconds_named("postgres");
     let started = Instant::now();
-    let public_key: String = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32])
-        .verifying_key()
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let public_key = support::public_key_hex(5);
     let fleet: Vec<BotProcess> = (0..replicas)
         .map(|_| {
             let addr = std::net::TcpListener::bind("127.0.0.1:0")

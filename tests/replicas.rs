@@ -14,8 +14,7 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::{Timelike, Utc};
-use ed25519_dalek::SigningKey;
+use chrono::Utc;
 use massage_bot::storage::PgStore;
 use massage_bot::tips::{nonce_for, AttemptStatus, ChannelId, GuildId, Schedule, TipStore};
 use support::{BotProcess, FakeDiscord};
@@ -55,16 +54,7 @@ async fn replicas_killed_at_random_lose_and_duplicate_no_tip() {
     let db = pg::fresh_database();
     let store = PgStore::connect(&db).await.expect("connect");
 
-    // Not in the first minutes of a UTC day: the slot below is "a minute
-    // ago, today".
-    while Utc::now().hour() == 0 && Utc::now().minute() < 3 {
-        tokio::time::sleep(Duration::from_secs(5)).await;
-    }
-    let now = Utc::now();
-    let due = (now - chrono::Duration::minutes(1))
-        .time()
-        .with_second(0)
-        .unwrap();
+    let (now, due) = support::a_minute_ago().await;
     let set_up = now - chrono::Duration::hours(1);
     for g in 1..=SERVERS {
         let schedule = Schedule {
@@ -80,12 +70,7 @@ async fn replicas_killed_at_random_lose_and_duplicate_no_tip() {
 
     let fake = FakeDiscord::start().await;
     fake.set_answer_delay("POST", "/channels/", Duration::from_millis(300));
-    let public_key: String = SigningKey::from_bytes(&[9u8; 32])
-        .verifying_key()
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let public_key = support::public_key_hex(9);
     let mut replicas: Vec<BotProcess> = (0..REPLICAS)
         .map(|_| spawn_replica(&fake, &db, &public_key))
         .collect();

@@ -191,15 +191,8 @@ impl Cluster {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let ok = Command::new(self.bin.join("pg_isready"))
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    "massage",
-                ])
+            let ok = self
+                .client("pg_isready")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
@@ -216,19 +209,26 @@ impl Cluster {
         }
     }
 
+    /// One of the cluster's client programs, pointed at it.
+    fn client(&self, program: &str) -> Command {
+        let mut cmd = Command::new(self.bin.join(program));
+        cmd.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "massage",
+        ]);
+        cmd
+    }
+
     /// Creates an empty database and returns its URL.
     pub fn database(&self) -> String {
         let n = self.next_db.fetch_add(1, Ordering::SeqCst);
         let name = format!("t{}_{n}", std::process::id());
-        let out = Command::new(self.bin.join("createdb"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "massage",
-            ])
+        let out = self
+            .client("createdb")
             .arg(&name)
             .output()
             .expect("run createdb");
