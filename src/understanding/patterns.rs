@@ -68,9 +68,13 @@ fn glued_weeks(text: &str) -> Option<u32> {
 }
 
 fn weeks_pregnant(tokens: &[Token], i: usize) -> bool {
-    // "36+2": weeks and days, as midwives write it.
+    // "36+2": weeks and days, as midwives write it; "26/40": weeks out of
+    // forty, as the notes write it.
     if let Some((w, d)) = pair(&tokens[i].text, '+') {
         return is_gestation(w) && d <= 6;
+    }
+    if let Some((w, 40)) = pair(&tokens[i].text, '/') {
+        return is_gestation(w);
     }
     let (weeks, next) = match (number(tokens.get(i)), glued_weeks(&tokens[i].text)) {
         (Some(n), _) => {
@@ -176,6 +180,8 @@ mod tests {
         assert_eq!(kinds("im 34 weeks"), [Pattern::WeeksPregnant]);
         assert_eq!(kinds("20 weeks pregnant"), [Pattern::WeeksPregnant]);
         assert_eq!(kinds("36+2 and sore"), [Pattern::WeeksPregnant]);
+        assert_eq!(kinds("she is 26/40"), [Pattern::WeeksPregnant]);
+        assert!(kinds("scored 50/40").is_empty());
         assert_eq!(kinds("im 28wks"), [Pattern::WeeksPregnant]);
         assert!(kinds("im 3 weeks post op").is_empty());
         assert!(kinds("2 weeks ago").is_empty());
