@@ -566,7 +566,7 @@ impl<'k> Composer<'k> {
             Chat::Greeting => "Hi! ",
             Chat::Thanks => "You're welcome! ",
             Chat::Farewell => "Take care! ",
-            Chat::Help => "",
+            Chat::Help | Chat::Ack => "",
         };
         let mut r = self.help(Kind::About);
         r.command = command;

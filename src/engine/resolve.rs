@@ -196,9 +196,17 @@ impl Resolver<'_> {
             return Resolution::Foreign;
         }
         // About something else (homework, a film): a topic named in
-        // passing is not a question about it, unless it is one to warn about.
+        // passing is not a question about it, unless it is one to warn
+        // about in a message that asks about massage or its safety.
         let warns = reading.mentions.iter().any(|m| self.warns(m));
-        if reading.about_an_animal || (reading.off_topic && !warns) {
+        let asks = forced.is_some()
+            || reading.names_massage
+            || reading.lean.is_safety()
+            || reading.lean.is_benefit();
+        if reading.about_an_animal
+            || (reading.off_topic && !(warns && asks))
+            || (reading.elsewhere && !asks)
+        {
             return Resolution::NotCovered {
                 intent: forced,
                 suggestions: Vec::new(),

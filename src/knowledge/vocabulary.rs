@@ -28,6 +28,9 @@ pub struct Vocabulary {
     /// Words that show a message is about something else (homework, a
     /// film, a game, the bot itself): it names a topic only in passing.
     pub off_topic: Vec<Ignored>,
+    /// Words of other subjects (a laptop, a recipe, a band): a message with
+    /// one that asks nothing about massage is about that subject.
+    pub elsewhere: Vec<Ignored>,
 }
 
 /// Words that name one topic.
@@ -110,6 +113,8 @@ struct RawVocabulary {
     ignore: Vec<Spanned<RawIgnored>>,
     #[serde(default)]
     off_topic: Vec<Spanned<RawIgnored>>,
+    #[serde(default)]
+    elsewhere: Vec<Spanned<RawIgnored>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -330,6 +335,7 @@ impl Vocabulary {
         for (list, into) in [
             (&raw.ignore, &mut vocabulary.ignored),
             (&raw.off_topic, &mut vocabulary.off_topic),
+            (&raw.elsewhere, &mut vocabulary.elsewhere),
         ] {
             for ig in list {
                 let ig = ig.get_ref();

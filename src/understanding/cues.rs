@@ -326,6 +326,68 @@ const HELP_PHRASES: &[&str] = &[
     "ask command",
 ];
 
+/// Questions to the bot itself: small talk, though their words could name
+/// a topic ("are you a doctor?" is not a question about doctors).
+const ABOUT_THE_BOT: &[&str] = &[
+    "are you a doctor",
+    "are you a real doctor",
+    "are you a nurse",
+    "are you a therapist",
+    "are you a massage therapist",
+    "are you human",
+    "are you ai",
+    "are you an ai",
+    "are you chatgpt",
+    "do you have feelings",
+    "do you have emotions",
+    "why are you so slow",
+    "you are so slow",
+    "are you broken",
+    "who made you",
+    "who built you",
+    "who programmed you",
+];
+
+/// Acknowledgements: a message of these alone is small talk ("ok"), not a
+/// safety question ("is it ok?").
+const ACKS: &[&str] = &[
+    "ok",
+    "okay",
+    "okey",
+    "k",
+    "kk",
+    "cool",
+    "alright",
+    "nice",
+    "great",
+    "sure",
+    "yep",
+    "yeah",
+    "yes",
+    "no",
+    "nope",
+    "ah",
+    "oh",
+    "lol",
+    "lmao",
+    "np",
+    "noted",
+    "right",
+    "mhm",
+    "hmm",
+    "perfect",
+    "awesome",
+    "got",
+    "it",
+    "fair",
+    "enough",
+    "fine",
+    "good",
+    "gotcha",
+    "understood",
+    "wow",
+];
+
 /// Small talk the bot answers with a pointer to what it can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chat {
@@ -333,6 +395,18 @@ pub enum Chat {
     Thanks,
     Help,
     Farewell,
+    /// "ok", "cool": an acknowledgement.
+    Ack,
+}
+
+/// Where a question to the bot itself is: (first, last) token.
+pub fn about_the_bot(tokens: &[Token]) -> Option<(usize, usize)> {
+    (0..tokens.len()).find_map(|i| {
+        ABOUT_THE_BOT.iter().find_map(|p| {
+            let words = phrase_words(p);
+            occurs_at(tokens, i, &words).then(|| (i, i + words.len() - 1))
+        })
+    })
 }
 
 fn phrase_words(p: &str) -> Vec<&str> {
@@ -549,6 +623,8 @@ pub fn chat(tokens: &[Token], other_words: usize) -> Option<Chat> {
     let any = |set: &HashSet<&str>| tokens.iter().any(|t| set.contains(t.text.as_str()));
     if any(thanks()) {
         Some(Chat::Thanks)
+    } else if !tokens.is_empty() && tokens.iter().all(|t| ACKS.contains(&spelled(&t.text))) {
+        Some(Chat::Ack)
     } else if any(greetings()) {
         Some(Chat::Greeting)
     } else if any(farewells()) {
@@ -662,11 +738,15 @@ pub fn about_an_animal(tokens: &[Token]) -> bool {
     let massage = |t: &Token| t.text.starts_with("massag") || t.text == "rubs";
     tokens.iter().enumerate().any(|(i, t)| {
         animals().contains(t.text.as_str()) && {
-            // "massage my dog", "dog massage", "my dog has arthritis".
+            // "massage my dog", "dog massage", "my dog a massage", "my dog
+            // has arthritis".
             let before = &tokens[i.saturating_sub(3)..i];
             let after = &tokens[i + 1..(i + 3).min(tokens.len())];
+            let article = |t: &Token| matches!(t.text.as_str(), "a" | "an" | "the" | "some");
             before.iter().any(massage)
                 || tokens.get(i + 1).is_some_and(massage)
+                || (tokens.get(i + 1).is_some_and(article)
+                    && tokens.get(i + 2).is_some_and(massage))
                 || after.iter().any(|n| {
                     matches!(
                         n.text.as_str(),
@@ -680,6 +760,10 @@ pub fn about_an_animal(tokens: &[Token]) -> bool {
                             | "cant"
                             | "sore"
                             | "seems"
+                            | "like"
+                            | "likes"
+                            | "loves"
+                            | "hates"
                     )
                 })
         }

@@ -41,6 +41,9 @@ pub enum Target {
     Nothing,
     /// A sign the message is about something else (homework, a film).
     OffTopic,
+    /// A word of another subject (a laptop, a recipe): about it only when
+    /// the message asks nothing about massage.
+    Elsewhere,
 }
 
 /// A phrase to put in the lexicon.

@@ -35,6 +35,9 @@ fn question(tokens: &[text::Token]) -> &[text::Token] {
     }
 }
 
+/// A question to the bot is small talk only in a message this short.
+const SHORT_CHAT: usize = 8;
+
 /// How near a complaint must be to a body part ("my neck is so stiff").
 const SYMPTOM_REACH: usize = 4;
 
@@ -87,6 +90,9 @@ pub struct Reading {
     pub about_an_animal: bool,
     /// The message is about something else (homework, a film, the bot).
     pub off_topic: bool,
+    /// It names another subject (a laptop, a recipe), which is what it is
+    /// about if it asks nothing about massage.
+    pub elsewhere: bool,
 }
 
 /// Reads messages against one knowledge base.
@@ -193,6 +199,13 @@ impl Reader {
         for ig in &knowledge.vocabulary.off_topic {
             phrases.extend(ig.words.iter().map(|w| plain(w.as_str(), Target::OffTopic)));
         }
+        for ig in &knowledge.vocabulary.elsewhere {
+            phrases.extend(
+                ig.words
+                    .iter()
+                    .map(|w| plain(w.as_str(), Target::Elsewhere)),
+            );
+        }
         let also = knowledge
             .vocabulary
             .terms
@@ -236,8 +249,10 @@ impl Reader {
         };
         let mut hidden = vec![false; tokens.len()];
         let mut off_topic = false;
+        let mut elsewhere = false;
         for f in self.lexicon.find(&tokens, &classes) {
             off_topic |= f.target == Target::OffTopic;
+            elsewhere |= f.target == Target::Elsewhere;
             if !matches!(f.target, Target::Topic(_)) {
                 for &p in &f.positions {
                     hidden[p] = true;
@@ -291,6 +306,11 @@ impl Reader {
             });
             m.weak = !near && !m.object;
         }
+        // "are you a doctor?": a question to the bot names no topic.
+        let to_the_bot = cues::about_the_bot(&tokens).filter(|_| tokens.len() <= SHORT_CHAT);
+        if let Some((first, last)) = to_the_bot {
+            mentions.retain(|m| m.at < first || m.at > last);
+        }
         mentions.sort_by_key(|m| m.at);
         let rest = tokens
             .iter()
@@ -299,10 +319,12 @@ impl Reader {
             .map(|(t, _)| t.text.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        let chat = if mentions.is_empty() {
-            cues::chat(&tokens, content_words)
-        } else {
+        let chat = if !mentions.is_empty() {
             None
+        } else if to_the_bot.is_some() {
+            Some(Chat::Help)
+        } else {
+            cues::chat(&tokens, content_words)
         };
         let ordinary: Vec<bool> = classes.iter().map(|c| *c != WordClass::Unknown).collect();
         let crisis = self.crisis.find(&tokens, &ordinary);
@@ -317,6 +339,7 @@ impl Reader {
             about_a_thing: cues::about_a_thing(&tokens),
             about_an_animal: cues::about_an_animal(&tokens),
             off_topic,
+            elsewhere,
             names_massage: tokens
                 .iter()
                 .any(|t| t.text.starts_with("massag") || t.text == "masage"),
