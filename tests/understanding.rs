@@ -320,3 +320,106 @@ fn safety_cues_make_a_safety_question() {
     let r = ask("does massage help my back pain, and is it safe with my heart condition");
     assert_eq!((topic(&r), r.intent), (Some("heart"), Some(Intent::Safe)));
 }
+
+#[test]
+fn questions_to_the_bot_and_acknowledgements_are_small_talk() {
+    for q in [
+        "are you a doctor?",
+        "r u a doctor",
+        "do you have feelings lol",
+        "ok",
+        "cool",
+        "ok thanks",
+    ] {
+        let r = ask(q);
+        assert_eq!((r.kind, topic(&r)), (Kind::About, None), "{q}");
+    }
+    // A question to the bot inside a real question does not hide it.
+    let r = ask("are you a doctor? my lower back is killing me, would massage help");
+    assert_eq!(topic(&r), Some("back-pain"));
+}
+
+#[test]
+fn a_condition_said_to_be_absent_is_not_named() {
+    let r = ask("does massage interact with statins? on atorvastatin, no heart problems");
+    assert_eq!(topic(&r), Some("medications"));
+    assert!(!ids(&r.warnings).contains(&"heart"), "{:?}", r.warnings);
+    let r = engine().answer(&Request::Safe("not pregnant, just a bad back".to_owned()));
+    assert_eq!(topic(&r), Some("back-pain"));
+    // What people lack is still what they ask about, and an absence that
+    // is a sign stays a sign.
+    assert_eq!(
+        topic(&ask("no sleep for weeks, would massage help")),
+        Some("sleep")
+    );
+    let r = engine().answer(&Request::Safe(
+        "no period for 7 weeks and feel queasy".to_owned(),
+    ));
+    assert_eq!(ids(&r.warnings), ["pregnancy"]);
+    // A negation nearby but not of the condition keeps the warning.
+    let r = ask("never had a massage while pregnant, is it ok at 20 weeks");
+    assert_eq!(ids(&r.warnings), ["pregnancy"]);
+}
+
+#[test]
+fn a_benefits_question_about_a_warning_only_topic_gets_the_warning() {
+    for (q, t) in [
+        (
+            "does massage help you get over the flu quicker?",
+            "infections",
+        ),
+        ("can massage help with the nausea from chemo?", "cancer"),
+        (
+            "bulging purple varicose veins, would massage help them go down",
+            "blood-vessels",
+        ),
+    ] {
+        let r = ask(q);
+        assert_eq!((r.intent, topic(&r)), (Some(Intent::Safe), Some(t)), "{q}");
+        assert_eq!(r.kind, Kind::Answer, "{q}");
+        assert_eq!(ids(&r.warnings), [t], "{q}");
+    }
+    // The command still answers what it was asked.
+    let r = engine().answer(&Request::Benefits("flu".to_owned()));
+    assert_eq!(r.intent, Some(Intent::Benefits));
+}
+
+#[test]
+fn another_subject_with_a_topic_word_is_not_covered_unless_massage_is_asked_about() {
+    for q in [
+        "cancer bats tickets for the uk tour anyone?",
+        "how do i remove a virus from my laptop, its infected with some malware",
+        "im a cancer and hes a scorpio, are we compatible",
+        "how do i stop skin forming on my custard",
+    ] {
+        let r = ask(q);
+        assert_eq!((r.kind, topic(&r)), (Kind::NotCovered, None), "{q}");
+    }
+    // Asked about massage, the warning still leads.
+    let r = ask("off to the cancer bats concert tonight, im on chemo, is a massage before ok");
+    assert_eq!(ids(&r.warnings), ["cancer"]);
+    let r = engine().answer(&Request::Safe("breast cancer survivor".to_owned()));
+    assert_eq!(ids(&r.warnings), ["cancer"]);
+}
+
+#[test]
+fn emergencies_in_other_words_and_their_near_misses() {
+    for q in [
+        "my wife just had a massage and now shes slurring and one arm has gone weak",
+        "sudden explosive headache out of nowhere, like being hit with a bat, and i threw up",
+        "found my flatmate on the floor, not responding, i cant tell if shes breathing",
+        "im not safe with myself tonight",
+        "i accidentally took double my tramadol and now i feel really drowsy and my breathing is slow",
+    ] {
+        assert_eq!(ask(q).kind, Kind::Crisis, "{q}");
+    }
+    for q in [
+        "these migraines are gonna be the end of me, can massage help",
+        "old self harm scars on my forearms from when i was a teen (im 30 now and doing fine). can massage help soften scar tissue",
+        "taking a lot of pills for my back (naproxen + co-codamol), is massage still ok",
+        "is bungee jumping off a bridge safe",
+        "i have seizures every now and then, is it ok for me to get a massage",
+    ] {
+        assert_ne!(ask(q).kind, Kind::Crisis, "{q}");
+    }
+}

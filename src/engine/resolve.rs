@@ -281,6 +281,16 @@ impl Resolver<'_> {
                 default_intent(topic(mentions[0].topic))
             }
         });
+        // "Will a massage help me get over this flu?": when nothing named
+        // has a benefits section, the sources' answer is their warning.
+        let intent = if forced.is_none()
+            && intent == Intent::Benefits
+            && mentions.iter().all(|m| topic(m.topic).benefits.is_none())
+        {
+            Intent::Safe
+        } else {
+            intent
+        };
         let primary = match intent {
             // The most serious warning, the first named among equals.
             Intent::Safe => mentions

@@ -35,6 +35,61 @@ fn question(tokens: &[text::Token]) -> &[text::Token] {
     }
 }
 
+/// Words that say what follows is absent ("no", "not pregnant").
+const NEGATIONS: &[&str] = &[
+    "no", "not", "never", "without", "nor", "non", "isnt", "arent", "wasnt", "werent", "havent",
+    "hasnt", "dont", "doesnt", "didnt",
+];
+
+/// Words that may sit between a negation and what it negates ("no known
+/// heart problems", "never been diagnosed with cancer").
+const NEGATION_GAP: &[&str] = &[
+    "any",
+    "a",
+    "an",
+    "had",
+    "have",
+    "has",
+    "got",
+    "history",
+    "of",
+    "sign",
+    "signs",
+    "real",
+    "known",
+    "actual",
+    "actually",
+    "been",
+    "diagnosed",
+    "with",
+    "the",
+    "current",
+    "currently",
+];
+
+/// Absences that are themselves a sign: "no period for 7 weeks" is not
+/// "not pregnant".
+const NEGATION_KEEPS: &[&str] = &["period", "periods"];
+
+/// Token positions that a negation covers: the first word after it that
+/// is not a gap word.
+fn negations(tokens: &[text::Token], in_phrase: &[usize]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if !NEGATIONS.contains(&t.text.as_str()) || in_phrase.contains(&i) {
+            continue;
+        }
+        let mut j = i + 1;
+        while j < tokens.len() && j <= i + 4 && NEGATION_GAP.contains(&tokens[j].text.as_str()) {
+            j += 1;
+        }
+        if j < tokens.len() && !NEGATION_KEEPS.contains(&tokens[j].text.as_str()) {
+            out.push(j);
+        }
+    }
+    out
+}
+
 /// A question to the bot is small talk only in a message this short.
 const SHORT_CHAT: usize = 8;
 
@@ -103,6 +158,10 @@ pub struct Reader {
     also: Vec<Vec<TopicIndex>>,
     crisis: CrisisMatcher,
     patterns: Vec<(Pattern, TopicIndex, TermIndex)>,
+    /// Per topic, whether "no"/"not" before it says it is absent: true for
+    /// conditions ("no heart problems"), false for what people lack ("no
+    /// sleep", "no energy").
+    negatable: Vec<bool>,
 }
 
 /// Ordinary English words of four letters or more (SCOWL size 35; see
@@ -213,6 +272,11 @@ impl Reader {
             .map(|t| t.also.iter().filter_map(topic_of).collect())
             .collect();
         Reader {
+            negatable: knowledge
+                .topics
+                .iter()
+                .map(|t| t.safety.is_some())
+                .collect(),
             also,
             lexicon: Lexicon::new(phrases),
             crisis: CrisisMatcher::new(&knowledge.crisis),
@@ -232,7 +296,20 @@ impl Reader {
         let is_object = |at: usize| objects.iter().any(|&p| p < at && at - p <= OBJECT_REACH);
         let mut mentions: Vec<Mention> = Vec::new();
         let question_starts = tokens.len() - question(&tokens).len();
+        let found = self.lexicon.find(&tokens, &classes);
+        // A negation inside a phrase ("no period for 7 weeks") negates
+        // nothing.
+        let in_phrase: Vec<usize> = found
+            .iter()
+            .flat_map(|f| f.positions.iter().copied())
+            .collect();
+        let negated = negations(&tokens, &in_phrase);
+        let negatable = &self.negatable;
         let mut add = |mut m: Mention| {
+            // "no heart problems", "not pregnant": named as absent.
+            if negatable[m.topic] && negated.contains(&m.at) {
+                return;
+            }
             m.object = is_object(m.at);
             m.in_question = question_starts > 0 && m.at >= question_starts;
             match mentions.iter_mut().find(|x| x.topic == m.topic) {
@@ -250,7 +327,7 @@ impl Reader {
         let mut hidden = vec![false; tokens.len()];
         let mut off_topic = false;
         let mut elsewhere = false;
-        for f in self.lexicon.find(&tokens, &classes) {
+        for f in found {
             off_topic |= f.target == Target::OffTopic;
             elsewhere |= f.target == Target::Elsewhere;
             if !matches!(f.target, Target::Topic(_)) {
