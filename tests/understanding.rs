@@ -391,6 +391,8 @@ fn another_subject_with_a_topic_word_is_not_covered_unless_massage_is_asked_abou
         "how do i remove a virus from my laptop, its infected with some malware",
         "im a cancer and hes a scorpio, are we compatible",
         "how do i stop skin forming on my custard",
+        "why is it called the tropic of cancer",
+        "who won hearts v celtic on saturday",
     ] {
         let r = ask(q);
         assert_eq!((r.kind, topic(&r)), (Kind::NotCovered, None), "{q}");
@@ -400,6 +402,10 @@ fn another_subject_with_a_topic_word_is_not_covered_unless_massage_is_asked_abou
     assert_eq!(ids(&r.warnings), ["cancer"]);
     let r = engine().answer(&Request::Safe("breast cancer survivor".to_owned()));
     assert_eq!(ids(&r.warnings), ["cancer"]);
+    // Naming someone it applies to is enough: the warning is given.
+    for q in ["my mum has cancer", "got the flu", "im 20 weeks pregnant"] {
+        assert!(!ask(q).warnings.is_empty(), "{q}");
+    }
 }
 
 #[test]

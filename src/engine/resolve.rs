@@ -203,9 +203,21 @@ impl Resolver<'_> {
             || reading.names_massage
             || reading.lean.is_safety()
             || reading.lean.is_benefit();
+        // "why is it called the tropic of cancer": a condition's word in a
+        // message that asks nothing about massage and names nobody it
+        // could apply to is about something else.
+        let unrelated = command == Command::Ask
+            && !asks
+            && !reading.personal
+            && !reading.mentions.is_empty()
+            && reading
+                .mentions
+                .iter()
+                .all(|m| self.knowledge.topics[m.topic].safety.is_some());
         if reading.about_an_animal
             || (reading.off_topic && !(warns && asks))
             || (reading.elsewhere && !asks)
+            || unrelated
         {
             return Resolution::NotCovered {
                 intent: forced,

@@ -399,6 +399,11 @@ pub enum Chat {
     Ack,
 }
 
+/// Whether the message is acknowledgements alone ("ok", "cool").
+pub fn only_acks(tokens: &[Token]) -> bool {
+    !tokens.is_empty() && tokens.iter().all(|t| ACKS.contains(&spelled(&t.text)))
+}
+
 /// Where a question to the bot itself is: (first, last) token.
 pub fn about_the_bot(tokens: &[Token]) -> Option<(usize, usize)> {
     (0..tokens.len()).find_map(|i| {
@@ -623,7 +628,7 @@ pub fn chat(tokens: &[Token], other_words: usize) -> Option<Chat> {
     let any = |set: &HashSet<&str>| tokens.iter().any(|t| set.contains(t.text.as_str()));
     if any(thanks()) {
         Some(Chat::Thanks)
-    } else if !tokens.is_empty() && tokens.iter().all(|t| ACKS.contains(&spelled(&t.text))) {
+    } else if only_acks(tokens) {
         Some(Chat::Ack)
     } else if any(greetings()) {
         Some(Chat::Greeting)
@@ -1127,4 +1132,105 @@ mod tests {
             assert!(!is_foreign(s, &tokens(s)), "{s}");
         }
     }
+}
+
+/// Words that name a person a condition could apply to.
+const PEOPLE: &[&str] = &[
+    "i",
+    "im",
+    "ive",
+    "id",
+    "ill",
+    "me",
+    "my",
+    "mine",
+    "myself",
+    "we",
+    "our",
+    "us",
+    "u",
+    "you",
+    "your",
+    "ur",
+    "mum",
+    "mom",
+    "mam",
+    "mummy",
+    "mother",
+    "dad",
+    "father",
+    "daddy",
+    "nan",
+    "nana",
+    "gran",
+    "granny",
+    "grandma",
+    "grandad",
+    "grandpa",
+    "grandmother",
+    "grandfather",
+    "wife",
+    "husband",
+    "partner",
+    "bf",
+    "gf",
+    "boyfriend",
+    "girlfriend",
+    "hubby",
+    "son",
+    "daughter",
+    "kid",
+    "kids",
+    "child",
+    "baby",
+    "sister",
+    "brother",
+    "sis",
+    "bro",
+    "aunt",
+    "uncle",
+    "friend",
+    "mate",
+    "client",
+    "clients",
+    "patient",
+    "patients",
+    "pt",
+    "she",
+    "he",
+    "her",
+    "him",
+    "his",
+    "hers",
+    "they",
+    "them",
+    "someone",
+    "anyone",
+    "people",
+    "person",
+    "colleague",
+    "boss",
+    "neighbour",
+    "neighbor",
+    "flatmate",
+    "roommate",
+    "fiance",
+    "fiancee",
+    "cousin",
+    "oh",
+    // The writer, unsaid: "felt dizzy", "been ill all week".
+    "feel",
+    "felt",
+    "feeling",
+    "got",
+    "been",
+    "having",
+    "suffering",
+    "struggling",
+    "diagnosed",
+];
+
+/// Whether a word names a person ("my", "mum", "client").
+pub fn is_person(word: &str) -> bool {
+    PEOPLE.contains(&word)
 }

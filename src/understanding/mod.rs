@@ -148,6 +148,9 @@ pub struct Reading {
     /// It names another subject (a laptop, a recipe), which is what it is
     /// about if it asks nothing about massage.
     pub elsewhere: bool,
+    /// It names someone a condition could apply to: the writer ("i",
+    /// "my") or someone they ask for ("mum", "client").
+    pub personal: bool,
 }
 
 /// Reads messages against one knowledge base.
@@ -388,6 +391,10 @@ impl Reader {
         if let Some((first, last)) = to_the_bot {
             mentions.retain(|m| m.at < first || m.at > last);
         }
+        // "cool", "ok": an acknowledgement names nothing.
+        if cues::only_acks(&tokens) {
+            mentions.clear();
+        }
         mentions.sort_by_key(|m| m.at);
         let rest = tokens
             .iter()
@@ -417,9 +424,11 @@ impl Reader {
             about_an_animal: cues::about_an_animal(&tokens),
             off_topic,
             elsewhere,
-            names_massage: tokens
-                .iter()
-                .any(|t| t.text.starts_with("massag") || t.text == "masage"),
+            personal: tokens.iter().any(|t| cues::is_person(&t.text)),
+            names_massage: tokens.iter().any(|t| {
+                t.text.starts_with("massag")
+                    || (t.text.starts_with("mas") && strsim::osa_distance(&t.text, "massage") <= 1)
+            }),
             mentions,
             rest,
         }
