@@ -27,6 +27,8 @@ word_set!(thanks, THANKS);
 word_set!(farewells, FAREWELL);
 word_set!(foreign_words, FOREIGN);
 word_set!(english_words, ENGLISH);
+word_set!(people, PEOPLE);
+word_set!(acks, ACKS);
 
 /// Phrases that make a question about safety, with how strongly. Strong
 /// cues (3 and more) make it a safety question even when it also asks
@@ -401,16 +403,18 @@ pub enum Chat {
 
 /// Whether the message is acknowledgements alone ("ok", "cool").
 pub fn only_acks(tokens: &[Token]) -> bool {
-    !tokens.is_empty() && tokens.iter().all(|t| ACKS.contains(&spelled(&t.text)))
+    !tokens.is_empty() && tokens.iter().all(|t| acks().contains(spelled(&t.text)))
 }
 
 /// Where a question to the bot itself is: (first, last) token.
 pub fn about_the_bot(tokens: &[Token]) -> Option<(usize, usize)> {
+    static PHRASES: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
+    let phrases = PHRASES.get_or_init(|| ABOUT_THE_BOT.iter().map(|p| phrase_words(p)).collect());
     (0..tokens.len()).find_map(|i| {
-        ABOUT_THE_BOT.iter().find_map(|p| {
-            let words = phrase_words(p);
-            occurs_at(tokens, i, &words).then(|| (i, i + words.len() - 1))
-        })
+        phrases
+            .iter()
+            .find(|words| occurs_at(tokens, i, words))
+            .map(|words| (i, i + words.len() - 1))
     })
 }
 
@@ -1232,5 +1236,5 @@ const PEOPLE: &[&str] = &[
 
 /// Whether a word names a person ("my", "mum", "client").
 pub fn is_person(word: &str) -> bool {
-    PEOPLE.contains(&word)
+    people().contains(word)
 }

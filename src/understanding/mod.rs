@@ -387,7 +387,11 @@ impl Reader {
             m.weak = !near && !m.object;
         }
         // "are you a doctor?": a question to the bot names no topic.
-        let to_the_bot = cues::about_the_bot(&tokens).filter(|_| tokens.len() <= SHORT_CHAT);
+        let to_the_bot = if tokens.len() <= SHORT_CHAT {
+            cues::about_the_bot(&tokens)
+        } else {
+            None
+        };
         if let Some((first, last)) = to_the_bot {
             mentions.retain(|m| m.at < first || m.at > last);
         }
