@@ -1090,54 +1090,6 @@ pub fn is_foreign(text: &str, tokens: &[Token]) -> bool {
     foreign >= 2 && foreign > english
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::text::tokens;
-    use super::*;
-
-    fn lean_of(s: &str) -> Lean {
-        lean(&tokens(s))
-    }
-
-    #[test]
-    fn safety_and_benefit_cues() {
-        assert!(lean_of("is massage safe if im pregnant").is_safety());
-        assert!(lean_of("should i cancel my appointment").is_safety());
-        assert!(lean_of("will deep tissue bruise me").is_safety());
-        assert!(lean_of("can massage help my migraines").is_benefit());
-        assert!(lean_of("will it help my back, and is it safe with my heart").is_safety());
-        assert!(!lean_of("sleep").is_safety() && !lean_of("sleep").is_benefit());
-    }
-
-    #[test]
-    fn small_talk() {
-        assert_eq!(chat(&tokens("hi!"), 0), Some(Chat::Greeting));
-        assert_eq!(chat(&tokens("thanks that helped"), 0), Some(Chat::Thanks));
-        assert_eq!(chat(&tokens("what can you do"), 0), Some(Chat::Help));
-        assert_eq!(chat(&tokens("hi my lower back hurts all day"), 4), None);
-    }
-
-    #[test]
-    fn other_languages() {
-        for s in [
-            "¿es seguro un masaje si estoy embarazada?",
-            "est-ce que je peux faire un massage enceinte",
-            "hilft massage bei stress und schlafproblemen",
-            "kya pregnancy me massage karna safe hai",
-            "マッサージは安全ですか",
-        ] {
-            assert!(is_foreign(s, &tokens(s)), "{s}");
-        }
-        for s in [
-            "is massage ok when pregnant",
-            "massage for my back pain pls",
-            "hi",
-        ] {
-            assert!(!is_foreign(s, &tokens(s)), "{s}");
-        }
-    }
-}
-
 /// Words that name a person a condition could apply to.
 const PEOPLE: &[&str] = &[
     "i",
@@ -1237,4 +1189,52 @@ const PEOPLE: &[&str] = &[
 /// Whether a word names a person ("my", "mum", "client").
 pub fn is_person(word: &str) -> bool {
     people().contains(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::tokens;
+    use super::*;
+
+    fn lean_of(s: &str) -> Lean {
+        lean(&tokens(s))
+    }
+
+    #[test]
+    fn safety_and_benefit_cues() {
+        assert!(lean_of("is massage safe if im pregnant").is_safety());
+        assert!(lean_of("should i cancel my appointment").is_safety());
+        assert!(lean_of("will deep tissue bruise me").is_safety());
+        assert!(lean_of("can massage help my migraines").is_benefit());
+        assert!(lean_of("will it help my back, and is it safe with my heart").is_safety());
+        assert!(!lean_of("sleep").is_safety() && !lean_of("sleep").is_benefit());
+    }
+
+    #[test]
+    fn small_talk() {
+        assert_eq!(chat(&tokens("hi!"), 0), Some(Chat::Greeting));
+        assert_eq!(chat(&tokens("thanks that helped"), 0), Some(Chat::Thanks));
+        assert_eq!(chat(&tokens("what can you do"), 0), Some(Chat::Help));
+        assert_eq!(chat(&tokens("hi my lower back hurts all day"), 4), None);
+    }
+
+    #[test]
+    fn other_languages() {
+        for s in [
+            "¿es seguro un masaje si estoy embarazada?",
+            "est-ce que je peux faire un massage enceinte",
+            "hilft massage bei stress und schlafproblemen",
+            "kya pregnancy me massage karna safe hai",
+            "マッサージは安全ですか",
+        ] {
+            assert!(is_foreign(s, &tokens(s)), "{s}");
+        }
+        for s in [
+            "is massage ok when pregnant",
+            "massage for my back pain pls",
+            "hi",
+        ] {
+            assert!(!is_foreign(s, &tokens(s)), "{s}");
+        }
+    }
 }
