@@ -388,9 +388,7 @@ fn a_benefits_question_about_a_warning_only_topic_gets_the_warning() {
 fn another_subject_with_a_topic_word_is_not_covered_unless_massage_is_asked_about() {
     for q in [
         "cancer bats tickets for the uk tour anyone?",
-        "how do i remove a virus from my laptop, its infected with some malware",
-        "im a cancer and hes a scorpio, are we compatible",
-        "how do i stop skin forming on my custard",
+        "best rash guard for surfing in cold water?",
         "why is it called the tropic of cancer",
         "who won hearts v celtic on saturday",
     ] {
@@ -402,7 +400,17 @@ fn another_subject_with_a_topic_word_is_not_covered_unless_massage_is_asked_abou
     assert_eq!(ids(&r.warnings), ["cancer"]);
     let r = engine().answer(&Request::Safe("breast cancer survivor".to_owned()));
     assert_eq!(ids(&r.warnings), ["cancer"]);
-    // Naming someone it applies to is enough: the warning is given.
+    // A condition looked up by name, or naming someone it applies to,
+    // keeps its warning.
+    for q in [
+        "cancer",
+        "eczema",
+        "heart condition",
+        "pregnant",
+        "what about eczema",
+    ] {
+        assert!(!ask(q).warnings.is_empty(), "{q}");
+    }
     for q in ["my mum has cancer", "got the flu", "im 20 weeks pregnant"] {
         assert!(!ask(q).warnings.is_empty(), "{q}");
     }

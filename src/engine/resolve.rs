@@ -15,6 +15,10 @@ use crate::understanding::{Chat, Mention, Reader, Reading, TermIndex, TopicIndex
 
 use super::popularity::Popularity;
 
+/// Words in a message long enough to be a sentence about something else,
+/// not a topic looked up by name ("cancer", "heart condition").
+const SENTENCE: usize = 5;
+
 /// The fuzzy matcher may answer (not only suggest) a message of at most
 /// this many words that could name something.
 const FALLBACK_ANSWER_WORDS: usize = 2;
@@ -196,28 +200,28 @@ impl Resolver<'_> {
             return Resolution::Foreign;
         }
         // About something else (homework, a film): a topic named in
-        // passing is not a question about it, unless it is one to warn
-        // about in a message that asks about massage or its safety.
+        // passing is not a question about it. A condition to warn about
+        // is set aside only in a sentence that asks nothing about massage
+        // and names nobody it could apply to ("why is it called the tropic
+        // of cancer"); "cancer" alone, "my mum has cancer" or any command
+        // keeps its warning.
         let warns = reading.mentions.iter().any(|m| self.warns(m));
         let asks = forced.is_some()
             || reading.names_massage
             || reading.lean.is_safety()
             || reading.lean.is_benefit();
-        // "why is it called the tropic of cancer": a condition's word in a
-        // message that asks nothing about massage and names nobody it
-        // could apply to is about something else.
-        let unrelated = command == Command::Ask
-            && !asks
-            && !reading.personal
-            && !reading.mentions.is_empty()
+        let about_nobody =
+            command == Command::Ask && !asks && !reading.personal && reading.tokens >= SENTENCE;
+        let conditions_only = !reading.mentions.is_empty()
             && reading
                 .mentions
                 .iter()
                 .all(|m| self.knowledge.topics[m.topic].safety.is_some());
+        let set_aside = if warns { about_nobody } else { !asks };
         if reading.about_an_animal
-            || (reading.off_topic && !(warns && asks))
-            || (reading.elsewhere && !asks)
-            || unrelated
+            || (reading.off_topic && (!warns || about_nobody))
+            || (reading.elsewhere && set_aside)
+            || (conditions_only && about_nobody)
         {
             return Resolution::NotCovered {
                 intent: forced,
